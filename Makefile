@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine (Python 3.11, Node.js 20+):
+#   make synth   synthesize every environment of environments.toml into cdktf.out/
+#   make test    run the offline test suite
+# Both install what they need on first run: pipenv (into .tools/), then the
+# locked dependencies (into .venv/).
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+PIPENV_VERSION := 2026.10.3
+TOOLS := $(CURDIR)/.tools
+PIPENV := $(TOOLS)/pipenv/bin/pipenv
+VENV := $(CURDIR)/.venv
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_VERBOSITY := -1
+export PIPENV_NOSPIN := 1
+# jsii flags Node 20 as end of life; it works, and the banner buries our output.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: synth test lint install check-node clean
+
+synth: install
+	$(PIPENV) run python main.py
+
+test: install
+	$(PIPENV) run pytest
+
+lint: install
+	$(PIPENV) run ruff check .
+	$(PIPENV) run ruff format --check .
+
+install: check-node $(VENV)/.synced
+
+check-node:
+	@command -v node >/dev/null || { echo "Node.js 20 or newer is needed (jsii runs on it); 22 is recommended." >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+	  { echo "Node.js $$(node --version) is too old: 20 or newer is needed, 22 recommended." >&2; exit 1; }
+
+$(PIPENV):
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)/pipenv
+	$(TOOLS)/pipenv/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
+
+$(VENV)/.synced: Pipfile.lock $(PIPENV)
+	$(PIPENV) --python $(PYTHON) sync --dev
+	touch $@
+
+clean:
+	rm -rf cdktf.out .pytest_cache .ruff_cache

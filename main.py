@@ -1,0 +1,39 @@
+#!/usr/bin/env python
+"""The cdktf app: synthesize one Terraform stack per environment of the configuration.
+
+The configuration file is $AUTH0_ARCHIVE_CONFIG, or environments.toml. Every
+environment is validated before anything is written; problems are printed one
+per line and the exit status is 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from modules.config import ConfigError, config_path, load_config
+
+EXIT_BAD_CONFIG = 2
+
+
+def main() -> int:
+    try:
+        config = load_config(config_path(os.environ))
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} configuration problem(s); nothing was synthesized.", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+    # Imported after validation: a bad file is reported without starting jsii.
+    from modules.app import synthesize
+
+    for stack in synthesize(config):
+        location = os.path.relpath(stack.path) if stack.path.is_absolute() else stack.path
+        print(f"{stack.name}: {Path(location)} ({stack.resources} resources)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

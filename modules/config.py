@@ -1,0 +1,508 @@
+"""The user-facing contract: ``environments.toml`` → validated, typed settings.
+
+Every setting is declared once in ``SETTINGS`` below, with its documentation,
+default and check. ``load_config`` reads the file, merges ``[defaults]`` into
+each ``[environments.<name>]`` table and validates *every* environment before
+anything is synthesized; all problems are reported together as
+``<file>: <key path>: expected ..., got ...`` lines in a ``ConfigError``.
+
+Nothing here touches Terraform or cdktf: the stacks receive finished
+``Environment`` objects.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_FILE = "environments.toml"
+CONFIG_FILE_ENV = "AUTH0_ARCHIVE_CONFIG"
+
+# Every AWS commercial region (partition "aws"). Auth0 streams only to
+# commercial regions, and every ARN we build uses the "aws" partition.
+AWS_REGIONS = frozenset(
+    [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "ca-west-1",
+        "mx-central-1",
+        "sa-east-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+    ]
+)
+
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+# "<project>-<environment>" prefixes bucket, role and stream names; 32
+# characters keep the longest derived name (a bucket) within S3's 63.
+MAX_NAME_PREFIX = 32
+
+# Tags every resource gets from the stack; user tags may not redefine them.
+RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
+
+PARTNER_EVENT_SOURCE = re.compile(
+    r"aws\.partner/auth0\.com/"
+    r"(?P<tenant>[a-z0-9][a-z0-9-]*)-"
+    r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"/auth0\.logs"
+)
+NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+ACCOUNT_ID = re.compile(r"\d{12}")
+ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}")
+S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where Terraform keeps the stack's state."""
+
+    type: str  # "local" or "s3"
+    path: str | None = None  # local: state file (default: cdktf's terraform.<stack>.tfstate)
+    bucket: str | None = None  # s3: state bucket
+    key: str | None = None  # s3: object key
+    region: str | None = None  # s3: bucket region
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment target: one AWS account and region, one stack."""
+
+    name: str
+    project: str
+    aws_account_id: str
+    aws_region: str
+    auth0_event_source: str
+    deploy_role_arn: str | None
+    glacier_after_days: int
+    deep_archive_after_days: int | None
+    expire_after_days: int
+    buffer_interval_seconds: int
+    buffer_size_mib: int
+    log_retention_days: int
+    tags: Mapping[str, str]
+    backend: Backend
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.project}-{self.name}"
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of every named resource in the stack."""
+        return self.stack_name
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        return {
+            **self.tags,
+            "Project": self.project,
+            "Environment": self.name,
+            "ManagedBy": "cdktf",
+        }
+
+
+@dataclass(frozen=True)
+class Configuration:
+    source: str  # the file name as the user gave it, for messages
+    environments: tuple[Environment, ...]
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# --- declarations ---------------------------------------------------------------
+
+Check = Callable[[Any], str | None]  # returns "expected ..." text, or None when valid
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    doc: str
+    check: Check
+    default: Any = None
+    required: bool = False
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return json.dumps(value, default=str)
+
+
+def _integer(low: int, high: int | None = None) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and value >= low and (high is None or value <= high):
+            return None
+        return f"an integer from {low} to {high}" if high is not None else f"an integer of at least {low}"
+
+    return check
+
+
+def _one_of(allowed: tuple[Any, ...], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        ok = not isinstance(value, bool) and value in allowed
+        return None if ok else f"{what}, one of {', '.join(map(str, allowed))}"
+
+    return check
+
+
+def _string(pattern: re.Pattern[str], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, str) and pattern.fullmatch(value) else what
+
+    return check
+
+
+def _region(value: Any) -> str | None:
+    if isinstance(value, str) and value in AWS_REGIONS:
+        return None
+    return 'an AWS commercial region such as "us-east-1"'
+
+
+def _tags(value: Any) -> str | None:
+    expected = (
+        'a table of string tags (keys 1-128 characters, not starting with "aws:", '
+        f"not {', '.join(RESERVED_TAGS)}; values at most 256 characters)"
+    )
+    if not isinstance(value, dict):
+        return expected
+    for key, tag in value.items():
+        if not (0 < len(key) <= 128) or key.lower().startswith("aws:") or key in RESERVED_TAGS:
+            return expected
+        if not isinstance(tag, str) or len(tag) > 256:
+            return expected
+    return None
+
+
+def _any_table(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "a table"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "project",
+        "Name prefix of every resource and the Project tag; the stack is <project>-<environment>.",
+        _string(NAME, "lowercase letters, digits and hyphens, starting with a letter"),
+        default="auth0-log-archive",
+    ),
+    Setting(
+        "aws_account_id",
+        "The AWS account the environment deploys to; the provider refuses any other.",
+        _string(ACCOUNT_ID, "12 digits, as a string"),
+        required=True,
+    ),
+    Setting("aws_region", "The AWS region of the partner event source and of every resource.", _region, required=True),
+    Setting(
+        "auth0_event_source",
+        "The partner event source Auth0 created for this tenant's log stream.",
+        _string(
+            PARTNER_EVENT_SOURCE, "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs"
+        ),
+        required=True,
+    ),
+    Setting(
+        "deploy_role_arn",
+        "Optional IAM role in the environment's account that Terraform assumes.",
+        _string(ROLE_ARN, "an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>"),
+    ),
+    Setting(
+        "glacier_after_days",
+        "Days after which log objects move to S3 Glacier Flexible Retrieval.",
+        _integer(1),
+        default=90,
+    ),
+    Setting(
+        "deep_archive_after_days",
+        "Optional: days after which log objects move to S3 Glacier Deep Archive.",
+        _integer(1),
+    ),
+    Setting(
+        "expire_after_days", "Days after which log objects are deleted (the retention limit).", _integer(1), default=400
+    ),
+    Setting(
+        "buffer_interval_seconds",
+        "Firehose buffering: longest wait before writing an object.",
+        _integer(0, 900),
+        default=900,
+    ),
+    Setting(
+        "buffer_size_mib", "Firehose buffering: largest object size before writing it.", _integer(1, 128), default=64
+    ),
+    Setting(
+        "log_retention_days",
+        "Retention of the Firehose error log group (a value CloudWatch accepts).",
+        _one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period"),
+        default=365,
+    ),
+    Setting("tags", "Tags added to every resource through the provider's default_tags.", _tags, default={}),
+    Setting("backend", 'Where the state is kept: absent or type "local" for a local file, or type "s3".', _any_table),
+)
+SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
+
+BACKEND_KEYS: dict[str, dict[str, Check]] = {
+    "local": {"path": _string(re.compile(r".+"), "a file path")},
+    "s3": {
+        "bucket": _string(S3_BUCKET_NAME, "an S3 bucket name"),
+        "key": _string(re.compile(r"[^/].*"), 'an object key not starting with "/"'),
+        "region": _region,
+    },
+}
+
+
+# --- loading --------------------------------------------------------------------
+
+
+def config_path(environ: Mapping[str, str]) -> Path:
+    """The configuration file: $AUTH0_ARCHIVE_CONFIG, else environments.toml."""
+    return Path(environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: Path | str) -> Configuration:
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError([f"{source}: cannot read the file: {error.strerror or error}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{source}: expected UTF-8 text"]) from None
+    return parse_config(text, source)
+
+
+def parse_config(text: str, source: str) -> Configuration:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{source}: invalid TOML: {error}"]) from None
+    return _Validator(source).configuration(document)
+
+
+class _Validator:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {message}")
+
+    def expected(self, where: str, expected: str, value: Any) -> None:
+        self.problem(where, f"expected {expected}, got {_show(value)}")
+
+    def unknown_keys(self, where: str, table: Mapping[str, Any], known: list[str]) -> None:
+        for key in table:
+            if key not in known:
+                hint = difflib.get_close_matches(key, known, n=1)
+                suggestion = f' (did you mean "{hint[0]}"?)' if hint else ""
+                self.problem(
+                    f"{where}.{key}" if where else key, f"unknown key{suggestion}; expected one of {', '.join(known)}"
+                )
+
+    def configuration(self, document: dict[str, Any]) -> Configuration:
+        self.unknown_keys("", document, ["defaults", "environments"])
+        defaults = document.get("defaults", {})
+        environments = document.get("environments", {})
+        if not isinstance(defaults, dict):
+            self.expected("defaults", "a table", defaults)
+            defaults = {}
+        if not isinstance(environments, dict):
+            self.expected("environments", "a table of environments", environments)
+            environments = {}
+        defaults_valid = self.settings("defaults", defaults)
+
+        if not environments:
+            self.problem("environments", "expected at least one [environments.<name>] table, got none")
+        built: list[Environment] = []
+        for name, table in environments.items():
+            where = f"environments.{name}"
+            if not isinstance(table, dict):
+                self.expected(where, "a table", table)
+                continue
+            if not NAME.fullmatch(name):
+                self.expected(
+                    where,
+                    "an environment name of lowercase letters, digits and hyphens, "
+                    "starting with a letter (it names the stack and its resources)",
+                    name,
+                )
+                continue
+            own_valid = self.settings(where, table)
+            env = self.environment(name, defaults, table, valid=defaults_valid and own_valid)
+            if env is not None:
+                built.append(env)
+
+        self.unique(built, "auth0_event_source", "each Auth0 partner event source feeds one environment")
+        if self.problems:
+            raise ConfigError(self.problems)
+        return Configuration(self.source, tuple(built))
+
+    def settings(self, where: str, table: dict[str, Any]) -> bool:
+        """Check the keys and values a table sets itself (not what it inherits); True when valid."""
+        before = len(self.problems)
+        self.unknown_keys(where, table, list(SETTINGS_BY_KEY))
+        for key, value in table.items():
+            setting = SETTINGS_BY_KEY.get(key)
+            if setting is None:
+                continue
+            expected = setting.check(value)
+            if expected:
+                self.expected(f"{where}.{key}", expected, value)
+            elif key == "backend":
+                self.backend(f"{where}.backend", value)
+        return len(self.problems) == before
+
+    def backend(self, where: str, table: dict[str, Any]) -> None:
+        kind = table.get("type", "local")
+        if kind not in BACKEND_KEYS:
+            self.expected(f"{where}.type", f"one of {', '.join(BACKEND_KEYS)}", kind)
+            return
+        checks = BACKEND_KEYS[kind]
+        self.unknown_keys(where, table, ["type", *checks])
+        for key, check in checks.items():
+            if key in table and (expected := check(table[key])):
+                self.expected(f"{where}.{key}", expected, table[key])
+        if kind == "s3" and "bucket" not in table:
+            self.problem(f"{where}.bucket", "missing: an s3 backend needs the state bucket's name")
+
+    def environment(
+        self, name: str, defaults: dict[str, Any], own: dict[str, Any], *, valid: bool
+    ) -> Environment | None:
+        """Merge defaults into one environment and check what depends on several keys.
+
+        ``valid`` says whether the keys were valid where they are written; if
+        not, only missing keys are reported here (the rest already was).
+        """
+        where = f"environments.{name}"
+        merged: dict[str, Any] = {s.key: s.default for s in SETTINGS}
+        merged.update(defaults)
+        merged.update(own)
+        merged["tags"] = {**defaults.get("tags", {}), **own.get("tags", {})}
+
+        before = len(self.problems)
+        for setting in SETTINGS:
+            if setting.required and merged.get(setting.key) is None:
+                self.problem(f"{where}.{setting.key}", f"missing: {setting.doc}")
+        if not valid or len(self.problems) > before:
+            return None
+
+        def origin(key: str) -> str:
+            return "" if key in own else " (from defaults)"
+
+        prefix = f"{merged['project']}-{name}"
+        if len(prefix) > MAX_NAME_PREFIX:
+            self.problem(
+                where,
+                f'expected "<project>-<environment>" of at most {MAX_NAME_PREFIX} characters '
+                f'(it prefixes bucket and role names), got "{prefix}" ({len(prefix)})',
+            )
+        glacier, deep, expire = (
+            merged[k] for k in ("glacier_after_days", "deep_archive_after_days", "expire_after_days")
+        )
+        if deep is not None and deep <= glacier:
+            self.problem(
+                f"{where}.deep_archive_after_days",
+                f"expected more than glacier_after_days ({glacier}), got {deep}{origin('deep_archive_after_days')}",
+            )
+        last_transition = deep if deep is not None else glacier
+        last_name = "deep_archive_after_days" if deep is not None else "glacier_after_days"
+        if expire <= last_transition:
+            self.problem(
+                f"{where}.expire_after_days",
+                f"expected more than {last_name} ({last_transition}), got {expire}{origin('expire_after_days')}",
+            )
+        role = merged.get("deploy_role_arn")
+        if role is not None:
+            role_account = ROLE_ARN.fullmatch(role).group("account")  # type: ignore[union-attr]
+            if role_account != merged["aws_account_id"]:
+                self.problem(
+                    f"{where}.deploy_role_arn",
+                    f"expected a role in the environment's account {merged['aws_account_id']}, "
+                    f"got one in {role_account}",
+                )
+        if len(self.problems) > before:
+            return None
+
+        backend_table = dict(merged.get("backend") or {"type": "local"})
+        kind = backend_table.pop("type", "local")
+        if kind == "s3":
+            backend_table.setdefault("region", merged["aws_region"])
+            backend_table.setdefault("key", f"{merged['project']}/{name}.tfstate")
+        return Environment(
+            name=name,
+            project=merged["project"],
+            aws_account_id=merged["aws_account_id"],
+            aws_region=merged["aws_region"],
+            auth0_event_source=merged["auth0_event_source"],
+            deploy_role_arn=role,
+            glacier_after_days=glacier,
+            deep_archive_after_days=deep,
+            expire_after_days=expire,
+            buffer_interval_seconds=merged["buffer_interval_seconds"],
+            buffer_size_mib=merged["buffer_size_mib"],
+            log_retention_days=merged["log_retention_days"],
+            tags=dict(merged["tags"]),
+            backend=Backend(type=kind, **backend_table),
+        )
+
+    def unique(self, environments: list[Environment], attribute: str, why: str) -> None:
+        seen: dict[str, str] = {}
+        for env in environments:
+            value = getattr(env, attribute)
+            if value in seen:
+                self.problem(
+                    f"environments.{env.name}.{attribute}",
+                    f"expected a value no other environment uses ({why}), got the one of environments.{seen[value]}",
+                )
+            seen.setdefault(value, env.name)

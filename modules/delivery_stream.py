@@ -1,0 +1,132 @@
+"""The Kinesis Data Firehose stream that writes events into the archive bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from modules import aws
+from modules.iam import ServiceRole, statement
+
+firehose = aws.kinesis_firehose_delivery_stream
+
+# Objects land under logs/YYYY/MM/DD/HH/ (UTC, the hour Firehose received the
+# events): the layout of the original console setup, under a "logs/" prefix
+# so that query engines never read the error output next to it.
+RECORD_PREFIX = "logs/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+ERROR_OUTPUT_PREFIX = (
+    "errors/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+)
+
+
+@dataclass(frozen=True)
+class Buffering:
+    """Firehose writes an object when either limit is reached."""
+
+    interval_seconds: int  # 0-900
+    size_mib: int  # 1-128
+
+
+class DeliveryStream(Construct):
+    """DirectPut Firehose stream → newline-delimited, GZIP-compressed JSON in S3.
+
+    Its role may write to this bucket (with this key, through S3 only) and to
+    this stream's error log stream, nothing else.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        account_id: str,
+        region: str,
+        bucket_arn: str,
+        kms_key_arn: str,
+        buffering: Buffering,
+        log_group_name: str,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "log_group",
+            name=log_group_name,
+            retention_in_days=log_retention_days,
+            kms_key_id=kms_key_arn,
+        )
+        self.log_stream = aws.cloudwatch_log_stream.CloudwatchLogStream(
+            self, "log_stream", name="DestinationDelivery", log_group_name=self.log_group.name
+        )
+        self.role = ServiceRole(
+            self,
+            "role",
+            name=f"{name}-firehose",
+            description=f"Firehose stream {name} writes Auth0 log objects to the archive bucket",
+            service="firehose.amazonaws.com",
+            # Firehose passes the stream owner's account as the external id.
+            trust_condition={"StringEquals": {"sts:ExternalId": account_id}},
+            statements=[
+                statement(
+                    "WriteArchiveObjects",
+                    [
+                        "s3:AbortMultipartUpload",
+                        "s3:GetBucketLocation",
+                        "s3:GetObject",
+                        "s3:ListBucket",
+                        "s3:ListBucketMultipartUploads",
+                        "s3:PutObject",
+                    ],
+                    [bucket_arn, f"{bucket_arn}/*"],
+                ),
+                statement(
+                    "EncryptArchiveObjectsThroughS3",
+                    ["kms:GenerateDataKey", "kms:Decrypt"],
+                    [kms_key_arn],
+                    condition={
+                        "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                        # With an S3 Bucket Key the context is the bucket's ARN.
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+                    },
+                ),
+                statement("LogDeliveryErrors", ["logs:PutLogEvents"], [self.log_stream.arn]),
+            ],
+        )
+        self.stream = firehose.KinesisFirehoseDeliveryStream(
+            self,
+            "stream",
+            name=name,
+            destination="extended_s3",
+            extended_s3_configuration=firehose.KinesisFirehoseDeliveryStreamExtendedS3Configuration(
+                bucket_arn=bucket_arn,
+                role_arn=self.role.arn,
+                prefix=RECORD_PREFIX,
+                error_output_prefix=ERROR_OUTPUT_PREFIX,
+                buffering_interval=buffering.interval_seconds,
+                buffering_size=buffering.size_mib,
+                compression_format="GZIP",
+                kms_key_arn=kms_key_arn,
+                # One event per line: Athena, jq and grep read the objects as they are.
+                processing_configuration=firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfiguration(
+                    enabled=True,
+                    processors=[
+                        firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessors(
+                            type="AppendDelimiterToRecord",
+                        )
+                    ],
+                ),
+                cloudwatch_logging_options=firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptions(
+                    enabled=True,
+                    log_group_name=self.log_group.name,
+                    log_stream_name=self.log_stream.name,
+                ),
+            ),
+            # Firehose checks its role on creation; the policy must exist first.
+            depends_on=[self.role.policy],
+        )
+
+    @property
+    def arn(self) -> str:
+        return self.stream.arn

@@ -1,0 +1,80 @@
+"""Shared fixtures: each configuration is synthesized once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from modules.config import Configuration, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+EXAMPLE_CONFIG = ROOT / "environments.toml"
+
+# Beside the example: an environment with only the required keys (all
+# defaults), and one with every optional key set another way.
+VARIANTS_TOML = """
+[environments.minimal]
+aws_account_id = "444444444444"
+aws_region = "ap-southeast-2"
+auth0_event_source = "aws.partner/auth0.com/minimal-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/auth0.logs"
+
+[environments.custom]
+project = "audit"
+aws_account_id = "555555555555"
+aws_region = "us-west-2"
+auth0_event_source = "aws.partner/auth0.com/custom-11111111-2222-4333-8444-555555555555/auth0.logs"
+glacier_after_days = 10
+expire_after_days = 20
+buffer_interval_seconds = 60
+buffer_size_mib = 5
+log_retention_days = 3653
+tags = { CostCenter = "42" }
+backend = { type = "local", path = "/var/state/audit-custom.tfstate" }
+"""
+
+
+def synth_all(config: Configuration) -> dict[str, dict]:
+    """Synthesize every environment with cdktf's Testing API; JSON documents by environment name."""
+    from cdktf import Testing
+
+    from modules.stack import ArchiveStack
+
+    app = Testing.app()
+    stacks = {env.name: ArchiveStack(app, env) for env in config.environments}
+    return {name: json.loads(Testing.synth(stack)) for name, stack in stacks.items()}
+
+
+@pytest.fixture(scope="session")
+def example_config() -> Configuration:
+    return load_config(EXAMPLE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def variants_config() -> Configuration:
+    return parse_config(VARIANTS_TOML, "variants.toml")
+
+
+@pytest.fixture(scope="session")
+def example_stacks(example_config: Configuration) -> dict[str, dict]:
+    return synth_all(example_config)
+
+
+@pytest.fixture(scope="session")
+def variant_stacks(variants_config: Configuration) -> dict[str, dict]:
+    return synth_all(variants_config)
+
+
+@pytest.fixture(scope="session")
+def dev(example_stacks: dict[str, dict]) -> dict:
+    return example_stacks["dev"]
+
+
+@pytest.fixture(scope="session")
+def prod(example_stacks: dict[str, dict]) -> dict:
+    return example_stacks["prod"]

@@ -1,0 +1,93 @@
+"""modules/delivery_stream.py: the Firehose stream, its role and error logging."""
+
+from __future__ import annotations
+
+from tests.helpers import named, only, policy, ref, statements_by_sid
+
+
+def test_stream_writes_gzip_ndjson_under_hourly_prefixes(dev: dict) -> None:
+    bucket, _ = only(dev, "aws_s3_bucket")
+    key, _ = only(dev, "aws_kms_key")
+    role, _ = named(dev, "aws_iam_role", "delivery_role")
+    _, stream = only(dev, "aws_kinesis_firehose_delivery_stream")
+    s3 = stream["extended_s3_configuration"]
+    assert stream["name"] == "auth0-log-archive-dev"
+    assert stream["destination"] == "extended_s3"
+    assert "kinesis_source_configuration" not in stream  # DirectPut: EventBridge puts records
+    assert s3["bucket_arn"] == ref("aws_s3_bucket", bucket, "arn")
+    assert s3["role_arn"] == ref("aws_iam_role", role, "arn")
+    assert s3["kms_key_arn"] == ref("aws_kms_key", key, "arn")
+    assert s3["compression_format"] == "GZIP"
+    assert s3["prefix"] == "logs/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+    assert s3["error_output_prefix"].startswith("errors/!{firehose:error-output-type}/")
+    assert s3["processing_configuration"] == {"enabled": True, "processors": [{"type": "AppendDelimiterToRecord"}]}
+
+
+def test_buffering_comes_from_the_configuration(dev: dict, prod: dict, variant_stacks: dict[str, dict]) -> None:
+    def hints(doc: dict) -> tuple[int, int]:
+        s3 = only(doc, "aws_kinesis_firehose_delivery_stream")[1]["extended_s3_configuration"]
+        return s3["buffering_interval"], s3["buffering_size"]
+
+    assert hints(dev) == (300, 64)
+    assert hints(prod) == (900, 64)
+    assert hints(variant_stacks["custom"]) == (60, 5)
+
+
+def test_errors_are_logged_to_a_retained_encrypted_log_group(dev: dict, variant_stacks: dict[str, dict]) -> None:
+    key, _ = only(dev, "aws_kms_key")
+    group, log_group = only(dev, "aws_cloudwatch_log_group")
+    stream_name, log_stream = only(dev, "aws_cloudwatch_log_stream")
+    assert log_group["name"] == "/auth0-log-archive-dev/firehose"
+    assert log_group["retention_in_days"] == 365
+    assert log_group["kms_key_id"] == ref("aws_kms_key", key, "arn")
+    assert log_stream["log_group_name"] == ref("aws_cloudwatch_log_group", group, "name")
+    logging = only(dev, "aws_kinesis_firehose_delivery_stream")[1]["extended_s3_configuration"][
+        "cloudwatch_logging_options"
+    ]
+    assert logging == {
+        "enabled": True,
+        "log_group_name": ref("aws_cloudwatch_log_group", group, "name"),
+        "log_stream_name": ref("aws_cloudwatch_log_stream", stream_name, "name"),
+    }
+    assert only(variant_stacks["custom"], "aws_cloudwatch_log_group")[1]["retention_in_days"] == 3653
+
+
+def test_firehose_role_trusts_only_firehose_for_this_account(prod: dict) -> None:
+    _, role = named(prod, "aws_iam_role", "delivery_role")
+    assert policy(role, "assume_role_policy")["Statement"] == [
+        {
+            "Sid": "TrustService",
+            "Effect": "Allow",
+            "Principal": {"Service": "firehose.amazonaws.com"},
+            "Action": ["sts:AssumeRole"],
+            "Condition": {"StringEquals": {"sts:ExternalId": "333333333333"}},
+        }
+    ]
+
+
+def test_firehose_role_may_write_only_this_bucket_key_and_log_stream(prod: dict) -> None:
+    bucket = ref("aws_s3_bucket", only(prod, "aws_s3_bucket")[0], "arn")
+    key = ref("aws_kms_key", only(prod, "aws_kms_key")[0], "arn")
+    log_stream = ref("aws_cloudwatch_log_stream", only(prod, "aws_cloudwatch_log_stream")[0], "arn")
+    role, _ = named(prod, "aws_iam_role", "delivery_role")
+    _, role_policy = named(prod, "aws_iam_role_policy", "delivery_role_policy")
+    assert role_policy["role"] == ref("aws_iam_role", role, "id")
+    statements = statements_by_sid(policy(role_policy))
+    assert statements["WriteArchiveObjects"]["Resource"] == [bucket, f"{bucket}/*"]
+    assert "s3:DeleteObject" not in statements["WriteArchiveObjects"]["Action"]
+    kms = statements["EncryptArchiveObjectsThroughS3"]
+    assert kms["Resource"] == [key]
+    assert kms["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    assert statements["LogDeliveryErrors"] == {
+        "Sid": "LogDeliveryErrors",
+        "Effect": "Allow",
+        "Action": ["logs:PutLogEvents"],
+        "Resource": [log_stream],
+    }
+    assert set(statements) == {"WriteArchiveObjects", "EncryptArchiveObjectsThroughS3", "LogDeliveryErrors"}
+
+
+def test_stream_waits_for_its_role_policy(prod: dict) -> None:
+    policy_name, _ = named(prod, "aws_iam_role_policy", "delivery_role_policy")
+    _, stream = only(prod, "aws_kinesis_firehose_delivery_stream")
+    assert f"aws_iam_role_policy.{policy_name}" in stream["depends_on"]

@@ -1,0 +1,31 @@
+"""README.md: the documented configuration keys are the real ones."""
+
+from __future__ import annotations
+
+import re
+
+from modules.config import BACKEND_KEYS, SETTINGS
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def documented_keys(heading: str) -> set[str]:
+    """The first-column keys of the table that follows ``heading``."""
+    section = README[README.index(heading) :]
+    table = section[section.index("\n|") :].split("\n\n")[0]
+    return set(re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE))
+
+
+def test_every_setting_is_documented() -> None:
+    assert documented_keys("## Configuration") == {s.key for s in SETTINGS}
+
+
+def test_every_backend_key_is_documented() -> None:
+    keys = {"type"} | {key for kind in BACKEND_KEYS.values() for key in kind}
+    assert documented_keys("`backend` table:") == keys
+
+
+def test_the_two_setup_commands_are_there() -> None:
+    assert "make synth" in README
+    assert "make test" in README
