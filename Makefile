@@ -18,7 +18,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint install check-node clean
+.PHONY: synth test lint bench install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -48,3 +48,6 @@ $(VENV)/.synced: Pipfile.lock $(PIPENV)
 
 clean:
 	rm -rf cdktf.out .pytest_cache .ruff_cache
+
+bench: install
+	$(PIPENV) run python bench/run.py

@@ -13,7 +13,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from modules.config import Configuration, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# The sample events and Auth0's log schemas live beside the project (../shared).
+SHARED = Path(os.environ.get("AUTH0_ARCHIVE_SHARED", ROOT.parent / "shared"))
 EXAMPLE_CONFIG = ROOT / "environments.toml"
 
 # Beside the example: an environment with only the required keys (all

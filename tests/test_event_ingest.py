@@ -84,7 +84,7 @@ def dev_pattern(dev: dict) -> EventPattern:
 
 
 def test_there_are_sample_events() -> None:
-    assert len(SAMPLE_EVENTS) >= 4
+    assert len(SAMPLE_EVENTS) >= 4, f"no sample events in {SHARED / 'auth0-events'} (set AUTH0_ARCHIVE_SHARED)"
 
 
 @pytest.mark.parametrize("path", SAMPLE_EVENTS, ids=lambda p: p.stem)

@@ -1,0 +1,197 @@
+#!/usr/bin/env python
+"""Benchmark: wall time and peak memory of whole processes, as users run them.
+
+Cases:
+  synth        main.py over the example configuration (the fast provider import)
+  synth-eager  the same with ARCHIVE_EAGER_PROVIDER_IMPORT=1 (the package __init__ imports every module)
+  tests        the full offline test suite
+
+Each case runs once to warm up (disk cache, jsii package cache), then --runs
+times; the median is reported. Peak memory is the largest sum of the resident
+set sizes of the process and all its descendants (python and the jsii node
+process), sampled from /proc every 20 ms. Writes bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.md"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# Budgets from issue #3, checked on the medians.
+SYNTH_SECONDS, SYNTH_MIB, SYNTH_RATIO, TESTS_SECONDS = 8.0, 800.0, 0.35, 90.0
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    what: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    in_scratch_dir: bool = False  # main.py writes cdktf.out/ into its working directory
+
+
+@dataclass
+class Measurement:
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: list[float] = field(default_factory=list)
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def median_mib(self) -> float:
+        return statistics.median(self.peak_mib)
+
+
+def descendants_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            statm = Path(entry.path, "statm").read_text().split()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        rss[int(entry.name)] = int(statm[1]) * PAGE
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def run_once(case: Case) -> tuple[float, float]:
+    scratch = None
+    cwd = ROOT
+    if case.in_scratch_dir:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+        shutil.copy(ROOT / "environments.toml", scratch / "environments.toml")
+        cwd = scratch
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **case.env}
+    start = time.perf_counter()
+    process = subprocess.Popen(case.command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, descendants_rss(process.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if process.returncode != 0:
+        sys.exit(f"{case.name} failed with status {process.returncode}:\n{stderr[-2000:]}")
+    return seconds, peak / 2**20
+
+
+def measure(case: Case, runs: int) -> Measurement:
+    print(f"{case.name}: warm-up", end="", flush=True)
+    run_once(case)
+    result = Measurement()
+    for i in range(runs):
+        seconds, mib = run_once(case)
+        result.seconds.append(seconds)
+        result.peak_mib.append(mib)
+        print(f", run {i + 1}: {seconds:.1f} s {mib:.0f} MiB", end="", flush=True)
+    print()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
+    parser.add_argument(
+        "--only",
+        choices=["synth", "synth-eager", "tests"],
+        action="append",
+        help="measure only these cases (repeatable)",
+    )
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    python = sys.executable
+    cases = [
+        Case(
+            "synth",
+            "synthesize 3 environments (fast provider import)",
+            [python, str(ROOT / "main.py")],
+            in_scratch_dir=True,
+        ),
+        Case(
+            "synth-eager",
+            "the same, ARCHIVE_EAGER_PROVIDER_IMPORT=1",
+            [python, str(ROOT / "main.py")],
+            env={"ARCHIVE_EAGER_PROVIDER_IMPORT": "1"},
+            in_scratch_dir=True,
+        ),
+        Case("tests", "full offline test suite", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+    ]
+    cases = [c for c in cases if not args.only or c.name in args.only]
+    results = {case.name: measure(case, args.runs) for case in cases}
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Machine: {os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, "
+        f"Node {subprocess.run(['node', '--version'], capture_output=True, text=True, check=False).stdout.strip()}. "
+        f"Median of {args.runs} runs after one warm-up; peak RSS summed over the process tree.",
+        "",
+        "| case | what | median wall (s) | median peak RSS (MiB) | runs (s) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for case in cases:
+        m = results[case.name]
+        runs = ", ".join(f"{s:.1f}" for s in m.seconds)
+        lines.append(f"| {case.name} | {case.what} | {m.median_seconds:.1f} | {m.median_mib:.0f} | {runs} |")
+    verdicts = []
+    if "synth" in results:
+        synth = results["synth"]
+        verdicts.append(
+            f"synth {synth.median_seconds:.1f} s (budget {SYNTH_SECONDS:.0f} s): "
+            + ("ok" if synth.median_seconds <= SYNTH_SECONDS else "OVER")
+        )
+        verdicts.append(
+            f"synth peak {synth.median_mib:.0f} MiB (budget {SYNTH_MIB:.0f} MB): "
+            + ("ok" if synth.median_mib * 1.048576 <= SYNTH_MIB else "OVER")
+        )
+        if "synth-eager" in results:
+            ratio = synth.median_seconds / results["synth-eager"].median_seconds
+            verdicts.append(
+                f"ratio synth / synth-eager = {ratio:.2f} (budget {SYNTH_RATIO}): "
+                + ("ok" if ratio <= SYNTH_RATIO else "OVER")
+            )
+    if "tests" in results:
+        tests = results["tests"].median_seconds
+        verdicts.append(
+            f"tests {tests:.1f} s (budget {TESTS_SECONDS:.0f} s): " + ("ok" if tests <= TESTS_SECONDS else "OVER")
+        )
+    lines += ["", *[f"- {v}" for v in verdicts], ""]
+    text = "\n".join(lines)
+    print(text)
+    RESULTS.write_text(text)
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
