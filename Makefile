@@ -18,7 +18,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint bench install check-node clean
+.PHONY: synth test lint bench scan install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -48,6 +48,16 @@ $(VENV)/.synced: Pipfile.lock $(PIPENV)
 
 clean:
 	rm -rf cdktf.out .pytest_cache .ruff_cache
+
+# checkov, in its own locked environment (tools/scan/), over every synthesized stack.
+SCAN_PIPFILE := $(CURDIR)/tools/scan/Pipfile
+scan: synth $(CURDIR)/tools/scan/.venv/.synced
+	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) run checkov --directory cdktf.out/stacks \
+	  --framework terraform_json --skip-download --config-file .checkov.yaml --compact --quiet
+
+$(CURDIR)/tools/scan/.venv/.synced: tools/scan/Pipfile.lock $(PIPENV)
+	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) --python $(PYTHON) sync
+	touch $@
 
 bench: install
 	$(PIPENV) run python bench/run.py

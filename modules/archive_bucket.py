@@ -1,36 +1,33 @@
-"""The S3 bucket that keeps the log archive."""
+"""The S3 bucket that keeps the log archive, and the bucket that logs access to it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules import aws
-from modules.iam import deny_insecure_transport, policy_document
+from modules.encryption_key import ArchiveKey
+from modules.iam import statement
+from modules.private_bucket import PrivateBucket, Retention
 
-lifecycle = aws.s3_bucket_lifecycle_configuration
+lock = aws.s3_bucket_object_lock_configuration
 
 
 @dataclass(frozen=True)
-class Retention:
-    """How long log objects stay in each storage class, in days from creation."""
+class ObjectLock:
+    """Default S3 Object Lock retention for new objects (WORM)."""
 
-    glacier_after_days: int
-    expire_after_days: int
-    deep_archive_after_days: int | None = None
-    # Older versions exist only after an overwrite or delete; keep them briefly
-    # so a mistaken delete can be undone, without doubling the storage bill.
-    noncurrent_expire_after_days: int = 30
-    abort_incomplete_uploads_after_days: int = 7
+    mode: str  # "GOVERNANCE" (privileged users may lift it) or "COMPLIANCE" (nobody may)
+    days: int
 
 
-class ArchiveBucket(Construct):
-    """A private, versioned, KMS-encrypted bucket with a Glacier lifecycle.
+class AccessLogBucket(Construct):
+    """Receives S3 server access logs of one source bucket.
 
-    Secure by default: all public access blocked, ACLs disabled (bucket owner
-    enforced), TLS required, ``force_destroy`` off and ``prevent_destroy`` on.
+    Encrypted with SSE-S3: S3 log delivery cannot write to an SSE-KMS
+    bucket. Only the S3 logging service may write, and only for the source
+    bucket in this account.
     """
 
     def __init__(
@@ -39,76 +36,88 @@ class ArchiveBucket(Construct):
         id: str,
         *,
         bucket_name: str,
-        kms_key_arn: str,
-        retention: Retention,
-        prevent_destroy: bool = True,
+        account_id: str,
+        source_bucket_arn: str,
+        expire_after_days: int,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = aws.s3_bucket.S3Bucket(
+        self.bucket = PrivateBucket(
             self,
             "bucket",
-            bucket=bucket_name,
-            force_destroy=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
-        )
-        bucket = self.bucket.id
-        aws.s3_bucket_versioning.S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=bucket,
-            versioning_configuration={"status": "Enabled"},
-        )
-        sse = aws.s3_bucket_server_side_encryption_configuration
-        sse.S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=bucket,
-            rule=[
-                sse.S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=(
-                        sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                        )
-                    ),
-                    # One data key per bucket instead of per object: far fewer KMS calls.
-                    bucket_key_enabled=True,
+            bucket_name=bucket_name,
+            retention=Retention(expire_after_days=expire_after_days),
+            policy_statements=[
+                statement(
+                    "S3ServerAccessLogDelivery",
+                    ["s3:PutObject"],
+                    [f"arn:aws:s3:::{bucket_name}/*"],
+                    principal={"Service": "logging.s3.amazonaws.com"},
+                    condition={
+                        "ArnEquals": {"aws:SourceArn": source_bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                    },
                 )
             ],
         )
-        self.public_access_block = aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
+
+    @property
+    def name(self) -> str:
+        return self.bucket.name
+
+
+class ArchiveBucket(Construct):
+    """The archive: a private, versioned bucket encrypted with the environment's key.
+
+    Current objects move to Glacier (and optionally Deep Archive) and expire
+    after the retention period. With ``object_lock`` every new object is
+    also write-once for that many days. Access is logged to
+    ``access_log_bucket`` when given.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        key: ArchiveKey,
+        retention: Retention,
+        access_log_bucket: str | None = None,
+        object_lock: ObjectLock | None = None,
+        prevent_destroy: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        self.bucket = PrivateBucket(
             self,
-            "public_access_block",
-            bucket=bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            "bucket",
+            bucket_name=bucket_name,
+            kms_key_arn=key.arn,
+            retention=retention,
+            prevent_destroy=prevent_destroy,
         )
-        aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=bucket,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-        )
-        aws.s3_bucket_policy.S3BucketPolicy(
-            self,
-            "policy",
-            bucket=bucket,
-            policy=policy_document(
-                deny_insecure_transport(["s3:*"], [self.bucket.arn, f"{self.bucket.arn}/*"]),
-            ),
-            # S3 rejects policy writes while the public access block is being applied.
-            depends_on=[self.public_access_block],
-        )
-        self.lifecycle = lifecycle.S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket,
-            # The default since 2024 skips objects under 128 KiB, which a quiet
-            # tenant's hourly log objects often are; they must age out too.
-            transition_default_minimum_object_size="varies_by_storage_class",
-            rule=_lifecycle_rules(retention),
-        )
+        if access_log_bucket is not None:
+            aws.s3_bucket_logging.S3BucketLoggingA(
+                self,
+                "access_logging",
+                bucket=self.bucket.name,
+                target_bucket=access_log_bucket,
+                target_prefix=f"{bucket_name}/",
+            )
+        if object_lock is not None:
+            # Enabling Object Lock through this resource works on an existing,
+            # versioned bucket; the bucket is not replaced.
+            lock.S3BucketObjectLockConfigurationA(
+                self,
+                "object_lock",
+                bucket=self.bucket.name,
+                object_lock_enabled="Enabled",
+                rule=lock.S3BucketObjectLockConfigurationRuleA(
+                    default_retention=lock.S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode=object_lock.mode, days=object_lock.days
+                    )
+                ),
+                depends_on=[self.bucket.versioning],
+            )
 
     @property
     def arn(self) -> str:
@@ -116,45 +125,4 @@ class ArchiveBucket(Construct):
 
     @property
     def name(self) -> str:
-        return self.bucket.id
-
-
-def _lifecycle_rules(retention: Retention) -> list[lifecycle.S3BucketLifecycleConfigurationRule]:
-    transitions = [
-        lifecycle.S3BucketLifecycleConfigurationRuleTransition(
-            storage_class="GLACIER", days=retention.glacier_after_days
-        )
-    ]
-    if retention.deep_archive_after_days is not None:
-        transitions.append(
-            lifecycle.S3BucketLifecycleConfigurationRuleTransition(
-                storage_class="DEEP_ARCHIVE", days=retention.deep_archive_after_days
-            )
-        )
-    whole_bucket = [lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")]
-    return [
-        lifecycle.S3BucketLifecycleConfigurationRule(
-            id="archive-then-expire",
-            status="Enabled",
-            filter=whole_bucket,
-            transition=transitions,
-            expiration=[lifecycle.S3BucketLifecycleConfigurationRuleExpiration(days=retention.expire_after_days)],
-            noncurrent_version_expiration=[
-                lifecycle.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                    noncurrent_days=retention.noncurrent_expire_after_days
-                )
-            ],
-            abort_incomplete_multipart_upload=[
-                lifecycle.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=retention.abort_incomplete_uploads_after_days
-                )
-            ],
-        ),
-        # S3 allows expired_object_delete_marker only in a rule without days.
-        lifecycle.S3BucketLifecycleConfigurationRule(
-            id="remove-expired-delete-markers",
-            status="Enabled",
-            filter=whole_bucket,
-            expiration=[lifecycle.S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)],
-        ),
-    ]
+        return self.bucket.name

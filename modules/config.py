@@ -87,6 +87,8 @@ PARTNER_EVENT_SOURCE = re.compile(
 NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
 ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
@@ -119,6 +121,12 @@ class Environment:
     log_retention_days: int
     tags: Mapping[str, str]
     backend: Backend
+    replay_window_days: int = 14
+    alarm_email: str | None = None
+    no_events_alarm_hours: int = 24
+    delivery_delay_alarm_seconds: int = 1800
+    object_lock_mode: str | None = None  # "GOVERNANCE" or "COMPLIANCE"
+    object_lock_days: int | None = None
 
     @property
     def stack_name(self) -> str:
@@ -227,6 +235,12 @@ def _tags(value: Any) -> str | None:
     return None
 
 
+def _lock_mode(value: Any) -> str | None:
+    if isinstance(value, str) and value.upper() in OBJECT_LOCK_MODES:
+        return None
+    return '"governance" or "compliance"'
+
+
 def _any_table(value: Any) -> str | None:
     return None if isinstance(value, dict) else "a table"
 
@@ -286,6 +300,33 @@ SETTINGS: tuple[Setting, ...] = (
         "Retention of the Firehose error log group (a value CloudWatch accepts).",
         _one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period"),
         default=365,
+    ),
+    Setting(
+        "replay_window_days",
+        "Days the EventBridge archive keeps every event for replay after an outage.",
+        _integer(1, 365),
+        default=14,
+    ),
+    Setting(
+        "alarm_email",
+        "Optional: an address subscribed to the alarm topic (confirm the e-mail AWS sends).",
+        _string(EMAIL, "an e-mail address"),
+    ),
+    Setting(
+        "no_events_alarm_hours",
+        "Hours without a single Auth0 event before the silence alarm fires.",
+        _integer(1, 168),
+        default=24,
+    ),
+    Setting(
+        "delivery_delay_alarm_seconds",
+        "Age of the oldest undelivered record that raises the delivery alarm.",
+        _integer(60, 86400),
+        default=1800,
+    ),
+    Setting("object_lock_mode", "Optional S3 Object Lock default retention mode for new log objects.", _lock_mode),
+    Setting(
+        "object_lock_days", "Days each new log object is locked against deletion (with object_lock_mode).", _integer(1)
     ),
     Setting("tags", "Tags added to every resource through the provider's default_tags.", _tags, default={}),
     Setting("backend", 'Where the state is kept: absent or type "local" for a local file, or type "s3".', _any_table),
@@ -437,6 +478,41 @@ class _Validator:
         if not valid or len(self.problems) > before:
             return None
 
+        self.cross_checks(where, name, merged, own)
+        if len(self.problems) > before:
+            return None
+
+        backend_table = dict(merged.get("backend") or {"type": "local"})
+        kind = backend_table.pop("type", "local")
+        if kind == "s3":
+            backend_table.setdefault("region", merged["aws_region"])
+            backend_table.setdefault("key", f"{merged['project']}/{name}.tfstate")
+        return Environment(
+            name=name,
+            project=merged["project"],
+            aws_account_id=merged["aws_account_id"],
+            aws_region=merged["aws_region"],
+            auth0_event_source=merged["auth0_event_source"],
+            deploy_role_arn=merged.get("deploy_role_arn"),
+            glacier_after_days=merged["glacier_after_days"],
+            deep_archive_after_days=merged.get("deep_archive_after_days"),
+            expire_after_days=merged["expire_after_days"],
+            buffer_interval_seconds=merged["buffer_interval_seconds"],
+            buffer_size_mib=merged["buffer_size_mib"],
+            log_retention_days=merged["log_retention_days"],
+            tags=dict(merged["tags"]),
+            backend=Backend(type=kind, **backend_table),
+            replay_window_days=merged["replay_window_days"],
+            alarm_email=merged.get("alarm_email"),
+            no_events_alarm_hours=merged["no_events_alarm_hours"],
+            delivery_delay_alarm_seconds=merged["delivery_delay_alarm_seconds"],
+            object_lock_mode=merged["object_lock_mode"].upper() if merged.get("object_lock_mode") else None,
+            object_lock_days=merged.get("object_lock_days"),
+        )
+
+    def cross_checks(self, where: str, name: str, merged: dict[str, Any], own: dict[str, Any]) -> None:
+        """Rules between keys of one merged environment."""
+
         def origin(key: str) -> str:
             return "" if key in own else " (from defaults)"
 
@@ -462,6 +538,22 @@ class _Validator:
                 f"{where}.expire_after_days",
                 f"expected more than {last_name} ({last_transition}), got {expire}{origin('expire_after_days')}",
             )
+        if merged["delivery_delay_alarm_seconds"] <= merged["buffer_interval_seconds"]:
+            self.problem(
+                f"{where}.delivery_delay_alarm_seconds",
+                f"expected more than buffer_interval_seconds ({merged['buffer_interval_seconds']}), "
+                f"got {merged['delivery_delay_alarm_seconds']}{origin('delivery_delay_alarm_seconds')}",
+            )
+        lock_mode, lock_days = merged.get("object_lock_mode"), merged.get("object_lock_days")
+        if (lock_mode is None) != (lock_days is None):
+            missing = "object_lock_days" if lock_days is None else "object_lock_mode"
+            self.problem(f"{where}.{missing}", "missing: object_lock_mode and object_lock_days go together")
+        elif lock_days is not None and lock_days > expire:
+            self.problem(
+                f"{where}.object_lock_days",
+                f"expected at most expire_after_days ({expire}): a locked object cannot expire, "
+                f"got {lock_days}{origin('object_lock_days')}",
+            )
         role = merged.get("deploy_role_arn")
         if role is not None:
             role_account = ROLE_ARN.fullmatch(role).group("account")  # type: ignore[union-attr]
@@ -471,30 +563,6 @@ class _Validator:
                     f"expected a role in the environment's account {merged['aws_account_id']}, "
                     f"got one in {role_account}",
                 )
-        if len(self.problems) > before:
-            return None
-
-        backend_table = dict(merged.get("backend") or {"type": "local"})
-        kind = backend_table.pop("type", "local")
-        if kind == "s3":
-            backend_table.setdefault("region", merged["aws_region"])
-            backend_table.setdefault("key", f"{merged['project']}/{name}.tfstate")
-        return Environment(
-            name=name,
-            project=merged["project"],
-            aws_account_id=merged["aws_account_id"],
-            aws_region=merged["aws_region"],
-            auth0_event_source=merged["auth0_event_source"],
-            deploy_role_arn=role,
-            glacier_after_days=glacier,
-            deep_archive_after_days=deep,
-            expire_after_days=expire,
-            buffer_interval_seconds=merged["buffer_interval_seconds"],
-            buffer_size_mib=merged["buffer_size_mib"],
-            log_retention_days=merged["log_retention_days"],
-            tags=dict(merged["tags"]),
-            backend=Backend(type=kind, **backend_table),
-        )
 
     def unique(self, environments: list[Environment], attribute: str, why: str) -> None:
         seen: dict[str, str] = {}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from modules import aws
+from modules.encryption_key import KEY_USE, ArchiveKey
 from modules.iam import ServiceRole, statement
 
 firehose = aws.kinesis_firehose_delivery_stream
@@ -31,8 +32,10 @@ class Buffering:
 class DeliveryStream(Construct):
     """DirectPut Firehose stream → newline-delimited, GZIP-compressed JSON in S3.
 
-    Its role may write to this bucket (with this key, through S3 only) and to
-    this stream's error log stream, nothing else.
+    Records are encrypted at rest in the stream with the environment's key
+    (Firehose creates its own grant on it), objects with the same key
+    through S3. Its role may write to this bucket (with this key, through S3
+    only) and to this stream's error log stream, nothing else.
     """
 
     def __init__(
@@ -44,12 +47,20 @@ class DeliveryStream(Construct):
         account_id: str,
         region: str,
         bucket_arn: str,
-        kms_key_arn: str,
+        key: ArchiveKey,
         buffering: Buffering,
         log_group_name: str,
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id)
+        kms_key_arn = key.arn
+        log_group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
+        key.allow_service(
+            "CloudWatchLogsEncryptsFirehoseErrorLog",
+            f"logs.{region}.amazonaws.com",
+            KEY_USE,
+            {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+        )
         self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "log_group",
@@ -99,6 +110,9 @@ class DeliveryStream(Construct):
             "stream",
             name=name,
             destination="extended_s3",
+            server_side_encryption=firehose.KinesisFirehoseDeliveryStreamServerSideEncryption(
+                enabled=True, key_type="CUSTOMER_MANAGED_CMK", key_arn=kms_key_arn
+            ),
             extended_s3_configuration=firehose.KinesisFirehoseDeliveryStreamExtendedS3Configuration(
                 bucket_arn=bucket_arn,
                 role_arn=self.role.arn,

@@ -1,4 +1,5 @@
-"""The EventBridge side: Auth0's partner event bus, the rule and its target."""
+"""The EventBridge side: Auth0's partner event bus, the rule, its target, a
+dead-letter queue for what cannot be delivered, and a replay archive."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 from constructs import Construct
 
 from modules import aws
-from modules.iam import ServiceRole, statement
+from modules.encryption_key import ArchiveKey
+from modules.iam import ServiceRole, service_only_policy, statement
 
 AUTH0_DETAIL_TYPE = "Auth0 log"
+DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60  # SQS's maximum
 
 
 def auth0_log_pattern(partner_event_source: str) -> dict[str, Any]:
@@ -24,6 +27,12 @@ class PartnerEventIngest(Construct):
     The bus must carry the partner event source's exact name (AWS requires
     it); the rule matches only Auth0 log events from that source, and the
     target's role may put records into the one stream given, nothing else.
+
+    Nothing is dropped silently: EventBridge retries for
+    ``max_event_age_seconds``, then puts the event into an encrypted
+    dead-letter queue that only this rule may write to. Every event is also
+    kept ``replay_window_days`` in an EventBridge archive, so the window of
+    an outage downstream can be replayed.
     """
 
     def __init__(
@@ -35,30 +44,62 @@ class PartnerEventIngest(Construct):
         account_id: str,
         partner_event_source: str,
         delivery_stream_arn: str,
+        key: ArchiveKey,
+        replay_window_days: int = 14,
         max_event_age_seconds: int = 24 * 60 * 60,
         max_retry_attempts: int = 185,
     ) -> None:
         super().__init__(scope, id)
+        pattern = json.dumps(auth0_log_pattern(partner_event_source))
         self.bus = aws.cloudwatch_event_bus.CloudwatchEventBus(
             self,
             "bus",
             name=partner_event_source,
             event_source_name=partner_event_source,
         )
+        rule_name = f"{name}-auth0-logs"
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
             self,
             "rule",
-            name=f"{name}-auth0-logs",
+            name=rule_name,
             description="Auth0 log events of this tenant, to the archive's Firehose stream",
             event_bus_name=self.bus.name,
-            event_pattern=json.dumps(auth0_log_pattern(partner_event_source)),
+            event_pattern=pattern,
             state="ENABLED",
         )
+
+        key.allow_service(
+            "EventBridgeWritesDeadLetterQueue",
+            "events.amazonaws.com",
+            ["kms:GenerateDataKey", "kms:Decrypt"],
+            {"ArnEquals": {"aws:SourceArn": self.rule.arn}},
+        )
+        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
+            self,
+            "dead_letter_queue",
+            name=f"{name}-undelivered",
+            kms_master_key_id=key.arn,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+        )
+        aws.sqs_queue_policy.SqsQueuePolicy(
+            self,
+            "dead_letter_queue_policy",
+            queue_url=self.dead_letter_queue.url,
+            policy=service_only_policy(
+                "OnlyThisRuleSendsUndeliveredEvents",
+                "events.amazonaws.com",
+                ["sqs:SendMessage"],
+                self.dead_letter_queue.arn,
+                {"ArnEquals": {"aws:SourceArn": self.rule.arn}},
+                tls_actions=["sqs:*"],
+            ),
+        )
+
         self.role = ServiceRole(
             self,
             "role",
             name=f"{name}-events-to-firehose",
-            description=f"EventBridge rule {name}-auth0-logs puts events into the archive's Firehose stream",
+            description=f"EventBridge rule {rule_name} puts events into the archive's Firehose stream",
             service="events.amazonaws.com",
             trust_condition={"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": self.rule.arn}},
             statements=[
@@ -75,9 +116,33 @@ class PartnerEventIngest(Construct):
             target_id="archive-firehose",
             arn=delivery_stream_arn,
             role_arn=self.role.arn,
-            # Stated, not left to defaults: how long EventBridge keeps trying.
+            # Stated, not left to defaults: how long EventBridge keeps trying...
             retry_policy=aws.cloudwatch_event_target.CloudwatchEventTargetRetryPolicy(
                 maximum_event_age_in_seconds=max_event_age_seconds,
                 maximum_retry_attempts=max_retry_attempts,
             ),
+            # ...and where an event goes when it gives up.
+            dead_letter_config=aws.cloudwatch_event_target.CloudwatchEventTargetDeadLetterConfig(
+                arn=self.dead_letter_queue.arn
+            ),
+        )
+
+        # As EventBridge documents for archives: metadata to any EventBridge
+        # caller, data keys only in the context of this bus.
+        key.allow_service("EventBridgeDescribesKey", "events.amazonaws.com", ["kms:DescribeKey"], None)
+        key.allow_service(
+            "EventBridgeEncryptsReplayArchive",
+            "events.amazonaws.com",
+            ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncrypt*"],
+            {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": self.bus.arn}},
+        )
+        self.archive = aws.cloudwatch_event_archive.CloudwatchEventArchive(
+            self,
+            "archive",
+            name=f"{name}-replay",
+            description=f"Auth0 log events of the last {replay_window_days} days, for replay after an outage",
+            event_source_arn=self.bus.arn,
+            event_pattern=pattern,
+            retention_days=replay_window_days,
+            kms_key_identifier=key.arn,
         )

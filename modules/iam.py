@@ -53,6 +53,22 @@ def deny_insecure_transport(actions: Sequence[str], resources: Sequence[str]) ->
     )
 
 
+def service_only_policy(
+    sid: str,
+    service: str,
+    actions: Sequence[str],
+    resource_arn: str,
+    condition: Mapping[str, Mapping[str, Any]],
+    *,
+    tls_actions: Sequence[str],
+) -> str:
+    """A resource policy that admits one AWS service, under ``condition``, over TLS only."""
+    return policy_document(
+        statement(sid, actions, [resource_arn], principal={"Service": service}, condition=condition),
+        deny_insecure_transport(tls_actions, [resource_arn]),
+    )
+
+
 class ServiceRole(Construct):
     """An IAM role that one AWS service assumes, with one inline policy.
 

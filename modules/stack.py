@@ -6,15 +6,21 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from modules import aws
-from modules.archive_bucket import ArchiveBucket, Retention
+from modules.alarms import PipelineAlarms, WatchedPipeline
+from modules.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
 from modules.config import Environment
 from modules.delivery_stream import Buffering, DeliveryStream
-from modules.encryption_key import ArchiveKey, logs_service_grant
+from modules.encryption_key import ArchiveKey
 from modules.event_ingest import PartnerEventIngest
+from modules.private_bucket import Retention
 
 
 class ArchiveStack(TerraformStack):
-    """Auth0 partner events → EventBridge rule → Firehose → S3 (→ Glacier → expiry)."""
+    """Auth0 partner events → EventBridge rule → Firehose → S3 (→ Glacier → expiry).
+
+    Around it: a dead-letter queue and a replay archive (nothing lost), an
+    access log bucket, one KMS key for everything at rest, and alarms.
+    """
 
     def __init__(self, scope: Construct, env: Environment) -> None:
         super().__init__(scope, env.stack_name)
@@ -23,58 +29,83 @@ class ArchiveStack(TerraformStack):
         self._backend(env)
 
         prefix = env.name_prefix
-        log_group_prefix = f"/{prefix}/"
-        key = ArchiveKey(
+        account, region = env.aws_account_id, env.aws_region
+        key = ArchiveKey(self, "key", alias=prefix, account_id=account)
+        archive_name = f"{prefix}-{account}"
+        access_logs = AccessLogBucket(
             self,
-            "key",
-            alias=prefix,
-            account_id=env.aws_account_id,
-            service_grants=[logs_service_grant(env.aws_region, env.aws_account_id, log_group_prefix)],
+            "access_logs",
+            bucket_name=f"{archive_name}-access-logs",
+            account_id=account,
+            source_bucket_arn=f"arn:aws:s3:::{archive_name}",
+            expire_after_days=env.expire_after_days,
         )
         bucket = ArchiveBucket(
             self,
             "archive",
-            bucket_name=f"{prefix}-{env.aws_account_id}",
-            kms_key_arn=key.arn,
+            bucket_name=archive_name,
+            key=key,
             retention=Retention(
                 glacier_after_days=env.glacier_after_days,
                 deep_archive_after_days=env.deep_archive_after_days,
                 expire_after_days=env.expire_after_days,
             ),
+            access_log_bucket=access_logs.name,
+            object_lock=ObjectLock(env.object_lock_mode, env.object_lock_days)
+            if env.object_lock_mode and env.object_lock_days
+            else None,
         )
         stream = DeliveryStream(
             self,
             "delivery",
             name=prefix,
-            account_id=env.aws_account_id,
-            region=env.aws_region,
+            account_id=account,
+            region=region,
             bucket_arn=bucket.arn,
-            kms_key_arn=key.arn,
+            key=key,
             buffering=Buffering(env.buffer_interval_seconds, env.buffer_size_mib),
-            log_group_name=f"{log_group_prefix}firehose",
+            log_group_name=f"/{prefix}/firehose",
             log_retention_days=env.log_retention_days,
         )
         ingest = PartnerEventIngest(
             self,
             "ingest",
             name=prefix,
-            account_id=env.aws_account_id,
+            account_id=account,
             partner_event_source=env.auth0_event_source,
             delivery_stream_arn=stream.arn,
+            key=key,
+            replay_window_days=env.replay_window_days,
+        )
+        alarms = PipelineAlarms(
+            self,
+            "alarms",
+            name=prefix,
+            account_id=account,
+            region=region,
+            key=key,
+            watched=WatchedPipeline(
+                event_bus_name=ingest.bus.name,
+                rule_name=ingest.rule.name,
+                dead_letter_queue_name=ingest.dead_letter_queue.name,
+                delivery_stream_name=stream.stream.name,
+            ),
+            delivery_delay_seconds=env.delivery_delay_alarm_seconds,
+            no_events_hours=env.no_events_alarm_hours,
+            email=env.alarm_email,
         )
 
-        TerraformOutput(
-            self, "archive_bucket_name", value=bucket.name, description="S3 bucket that keeps the Auth0 logs"
-        )
-        TerraformOutput(
-            self, "delivery_stream_arn", value=stream.arn, description="Firehose stream that writes to the bucket"
-        )
-        TerraformOutput(
-            self, "event_bus_arn", value=ingest.bus.arn, description="Partner event bus of the Auth0 event source"
-        )
-        TerraformOutput(
-            self, "event_rule_arn", value=ingest.rule.arn, description="EventBridge rule that forwards Auth0 log events"
-        )
+        for output, value, description in (
+            ("archive_bucket_name", bucket.name, "S3 bucket that keeps the Auth0 logs"),
+            ("access_log_bucket_name", access_logs.name, "S3 bucket with the archive bucket's access logs"),
+            ("delivery_stream_arn", stream.arn, "Firehose stream that writes to the bucket"),
+            ("event_bus_arn", ingest.bus.arn, "Partner event bus of the Auth0 event source"),
+            ("event_rule_arn", ingest.rule.arn, "EventBridge rule that forwards Auth0 log events"),
+            ("dead_letter_queue_url", ingest.dead_letter_queue.url, "SQS queue of events that could not be delivered"),
+            ("replay_archive_arn", ingest.archive.arn, "EventBridge archive to replay events from"),
+            ("alarm_topic_arn", alarms.topic.arn, "SNS topic of the pipeline's alarms: subscribe to it"),
+        ):
+            TerraformOutput(self, output, value=value, description=description)
 
     def _provider(self, env: Environment) -> None:
         assume_role = (

@@ -35,6 +35,10 @@ expire_after_days = 20
 buffer_interval_seconds = 60
 buffer_size_mib = 5
 log_retention_days = 3653
+replay_window_days = 7
+alarm_email = "security@example.com"
+no_events_alarm_hours = 6
+delivery_delay_alarm_seconds = 600
 tags = { CostCenter = "42" }
 backend = { type = "local", path = "/var/state/audit-custom.tfstate" }
 """

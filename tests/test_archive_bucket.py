@@ -1,54 +1,67 @@
-"""modules/archive_bucket.py: the bucket's protections and lifecycle."""
+"""modules/archive_bucket.py and modules/private_bucket.py: the buckets' protections and lifecycles."""
 
 from __future__ import annotations
 
 import json
 
 import cdktf
+import pytest
 
-from tests.helpers import only, policy, ref
+from modules.config import parse_config
+from tests.conftest import VARIANTS_TOML, synth_all
+from tests.helpers import named, only, policy, ref, resources
+
+BUCKET_SETTINGS = (
+    "aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy", "aws_s3_bucket_lifecycle_configuration",
+)  # fmt: skip
 
 
-def test_bucket_cannot_be_destroyed_with_its_objects(dev: dict) -> None:
-    _, bucket = only(dev, "aws_s3_bucket")
+def archive(doc: dict) -> tuple[str, dict]:
+    return named(doc, "aws_s3_bucket", "archive_bucket")
+
+
+def access_logs(doc: dict) -> tuple[str, dict]:
+    return named(doc, "aws_s3_bucket", "access_logs_bucket")
+
+
+def setting(doc: dict, resource_type: str, bucket: str) -> dict:
+    """The one resource of ``resource_type`` that configures ``bucket`` (a logical name)."""
+    found = [a for a in resources(doc, resource_type).values() if a["bucket"] == ref("aws_s3_bucket", bucket, "id")]
+    assert len(found) == 1, (resource_type, bucket, len(found))
+    return found[0]
+
+
+@pytest.mark.parametrize("which", [archive, access_logs], ids=["archive", "access-logs"])
+def test_every_bucket_is_private_versioned_and_tls_only(dev: dict, which) -> None:
+    name, bucket = which(dev)
     assert bucket["force_destroy"] is False
     assert bucket["lifecycle"] == {"prevent_destroy": True}
-
-
-def test_every_bucket_setting_applies_to_the_archive_bucket(dev: dict) -> None:
-    name, _ = only(dev, "aws_s3_bucket")
-    bucket_id = ref("aws_s3_bucket", name, "id")
-    for resource_type in (
-        "aws_s3_bucket_versioning",
-        "aws_s3_bucket_server_side_encryption_configuration",
-        "aws_s3_bucket_public_access_block",
-        "aws_s3_bucket_ownership_controls",
-        "aws_s3_bucket_policy",
-        "aws_s3_bucket_lifecycle_configuration",
-    ):
-        assert only(dev, resource_type)[1]["bucket"] == bucket_id, resource_type
-
-
-def test_versioned_private_and_owner_enforced(dev: dict) -> None:
-    text = json.dumps(dev)
-    assert cdktf.Testing.to_have_resource_with_properties(
-        text, "aws_s3_bucket_versioning", {"versioning_configuration": {"status": "Enabled"}}
+    assert setting(dev, "aws_s3_bucket_versioning", name)["versioning_configuration"] == {"status": "Enabled"}
+    block = setting(dev, "aws_s3_bucket_public_access_block", name)
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
-    assert only(dev, "aws_s3_bucket_public_access_block")[1] | {"bucket": None, "//": None} == {
-        "bucket": None,
-        "//": None,
-        "block_public_acls": True,
-        "block_public_policy": True,
-        "ignore_public_acls": True,
-        "restrict_public_buckets": True,
+    assert setting(dev, "aws_s3_bucket_ownership_controls", name)["rule"] == {"object_ownership": "BucketOwnerEnforced"}
+    arn = ref("aws_s3_bucket", name, "arn")
+    deny = policy(setting(dev, "aws_s3_bucket_policy", name))["Statement"][0]
+    assert deny == {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:*"],
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
-    assert only(dev, "aws_s3_bucket_ownership_controls")[1]["rule"] == {"object_ownership": "BucketOwnerEnforced"}
 
 
-def test_encrypted_with_the_environment_key_and_a_bucket_key(dev: dict) -> None:
+def test_archive_is_encrypted_with_the_environment_key_and_a_bucket_key(dev: dict) -> None:
     key, _ = only(dev, "aws_kms_key")
-    _, sse = only(dev, "aws_s3_bucket_server_side_encryption_configuration")
-    assert sse["rule"] == [
+    name, bucket = archive(dev)
+    assert bucket["bucket"] == "auth0-log-archive-dev-111111111111"
+    assert setting(dev, "aws_s3_bucket_server_side_encryption_configuration", name)["rule"] == [
         {
             "apply_server_side_encryption_by_default": {
                 "sse_algorithm": "aws:kms",
@@ -59,27 +72,26 @@ def test_encrypted_with_the_environment_key_and_a_bucket_key(dev: dict) -> None:
     ]
 
 
-def test_policy_denies_every_request_without_tls(dev: dict) -> None:
-    bucket, _ = only(dev, "aws_s3_bucket")
-    arn = ref("aws_s3_bucket", bucket, "arn")
-    _, bucket_policy = only(dev, "aws_s3_bucket_policy")
-    assert policy(bucket_policy)["Statement"] == [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": ["s3:*"],
-            "Resource": [arn, f"{arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+def test_archive_policy_admits_nobody_beyond_the_account(dev: dict) -> None:
+    name, _ = archive(dev)
+    assert [s["Sid"] for s in policy(setting(dev, "aws_s3_bucket_policy", name))["Statement"]] == [
+        "DenyInsecureTransport"
     ]
+    assert cdktf.Testing.to_have_resource_with_properties(
+        json.dumps(dev), "aws_s3_bucket_policy", {"bucket": ref("aws_s3_bucket", name, "id")}
+    )
 
 
-def test_lifecycle_moves_to_glacier_then_deep_archive_then_expires(prod: dict) -> None:
-    _, config = only(prod, "aws_s3_bucket_lifecycle_configuration")
+def lifecycle_rules(doc: dict, bucket: str) -> dict[str, dict]:
+    config = setting(doc, "aws_s3_bucket_lifecycle_configuration", bucket)
     assert config["transition_default_minimum_object_size"] == "varies_by_storage_class"
-    rules = {rule["id"]: rule for rule in config["rule"]}
-    main = rules["archive-then-expire"]
+    return {rule["id"]: rule for rule in config["rule"]}
+
+
+def test_archive_moves_to_glacier_then_deep_archive_then_expires(prod: dict) -> None:
+    name, _ = archive(prod)
+    rules = lifecycle_rules(prod, name)
+    main = rules["age-out"]
     assert main["status"] == "Enabled"
     assert main["filter"] == [{"prefix": ""}]
     assert main["transition"] == [
@@ -93,16 +105,67 @@ def test_lifecycle_moves_to_glacier_then_deep_archive_then_expires(prod: dict) -
 
 
 def test_lifecycle_follows_each_environment(dev: dict, variant_stacks: dict[str, dict]) -> None:
-    def main_rule(doc: dict) -> dict:
-        return next(
-            r for r in only(doc, "aws_s3_bucket_lifecycle_configuration")[1]["rule"] if r["id"] == "archive-then-expire"
-        )
-
-    assert main_rule(dev)["transition"] == [
+    dev_rule = lifecycle_rules(dev, archive(dev)[0])["age-out"]
+    assert dev_rule["transition"] == [
         {"days": 30, "storage_class": "GLACIER"},
         {"days": 60, "storage_class": "DEEP_ARCHIVE"},
     ]
-    assert main_rule(dev)["expiration"] == [{"days": 90}]
-    custom = main_rule(variant_stacks["custom"])
-    assert custom["transition"] == [{"days": 10, "storage_class": "GLACIER"}]  # no deep archive configured
-    assert custom["expiration"] == [{"days": 20}]
+    assert dev_rule["expiration"] == [{"days": 90}]
+    custom = variant_stacks["custom"]
+    custom_rule = lifecycle_rules(custom, archive(custom)[0])["age-out"]
+    assert custom_rule["transition"] == [{"days": 10, "storage_class": "GLACIER"}]  # no deep archive configured
+    assert custom_rule["expiration"] == [{"days": 20}]
+
+
+def test_access_to_the_archive_is_logged_to_its_own_bucket(prod: dict) -> None:
+    archive_name, _ = archive(prod)
+    logs_name, logs_bucket = access_logs(prod)
+    assert logs_bucket["bucket"] == "auth0-log-archive-prod-333333333333-access-logs"
+    _, logging = only(prod, "aws_s3_bucket_logging")
+    assert logging == logging | {
+        "bucket": ref("aws_s3_bucket", archive_name, "id"),
+        "target_bucket": ref("aws_s3_bucket", logs_name, "id"),
+        "target_prefix": "auth0-log-archive-prod-333333333333/",
+    }
+
+
+def test_access_log_bucket_takes_only_s3_log_delivery_for_the_archive(prod: dict) -> None:
+    name, _ = access_logs(prod)
+    # S3 cannot deliver server access logs to an SSE-KMS bucket.
+    assert setting(prod, "aws_s3_bucket_server_side_encryption_configuration", name)["rule"] == [
+        {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}
+    ]
+    delivery = policy(setting(prod, "aws_s3_bucket_policy", name))["Statement"][1]
+    assert delivery == {
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": ["arn:aws:s3:::auth0-log-archive-prod-333333333333-access-logs/*"],
+        "Condition": {
+            "ArnEquals": {"aws:SourceArn": "arn:aws:s3:::auth0-log-archive-prod-333333333333"},
+            "StringEquals": {"aws:SourceAccount": "333333333333"},
+        },
+    }
+    rules = lifecycle_rules(prod, name)
+    assert "transition" not in rules["age-out"]
+    assert rules["age-out"]["expiration"] == [{"days": 400}]
+
+
+def test_no_object_lock_unless_configured(prod: dict) -> None:
+    assert resources(prod, "aws_s3_bucket_object_lock_configuration") == {}
+
+
+@pytest.mark.parametrize("mode", ["governance", "COMPLIANCE"])
+def test_object_lock_is_opt_in(mode: str) -> None:
+    text = VARIANTS_TOML.split("[environments.custom]")[0].replace(
+        "[environments.minimal]", f'[environments.minimal]\nobject_lock_mode = "{mode}"\nobject_lock_days = 365'
+    )
+    doc = synth_all(parse_config(text, "locked.toml"))["minimal"]
+    name, _ = archive(doc)
+    _, lock = only(doc, "aws_s3_bucket_object_lock_configuration")
+    assert lock["bucket"] == ref("aws_s3_bucket", name, "id")
+    assert lock["object_lock_enabled"] == "Enabled"
+    assert lock["rule"] == {"default_retention": {"mode": mode.upper(), "days": 365}}
+    versioning, _ = named(doc, "aws_s3_bucket_versioning", "archive_bucket_versioning")
+    assert f"aws_s3_bucket_versioning.{versioning}" in lock["depends_on"]

@@ -69,6 +69,11 @@ def test_built_in_defaults_apply_when_nothing_is_set() -> None:
     assert env.backend.type == "local" and env.backend.path is None
 
 
+def test_object_lock_mode_is_normalized() -> None:
+    env = parse_config(with_dev(object_lock_mode='"governance"', object_lock_days="30"), SOURCE).environment("dev")
+    assert (env.object_lock_mode, env.object_lock_days) == ("GOVERNANCE", 30)
+
+
 def test_environment_tags_merge_over_default_tags() -> None:
     text = VALID.replace(
         "[environments.dev]", '[defaults.tags]\nOwner = "security"\nTeam = "iam"\n\n[environments.dev]'
@@ -227,6 +232,38 @@ def test_config_file_comes_from_the_environment_variable() -> None:
             "environments.toml: environments.qa.auth0_event_source: expected a value no other environment uses",
         ),
         ("[environments.dev\naws_region = 1\n", "environments.toml: invalid TOML: "),
+        (
+            with_dev(object_lock_mode='"governance"'),
+            "environments.toml: environments.dev.object_lock_days: missing: object_lock_mode and object_lock_days go together",
+        ),
+        (
+            with_dev(object_lock_days="30"),
+            "environments.toml: environments.dev.object_lock_mode: missing: object_lock_mode and object_lock_days go together",
+        ),
+        (
+            with_dev(object_lock_mode='"legal"', object_lock_days="30"),
+            'environments.toml: environments.dev.object_lock_mode: expected "governance" or "compliance", got "legal"',
+        ),
+        (
+            with_dev(object_lock_mode='"compliance"', object_lock_days="500"),
+            "environments.toml: environments.dev.object_lock_days: expected at most expire_after_days (400): a locked object cannot expire, got 500",
+        ),
+        (
+            with_dev(replay_window_days="0"),
+            "environments.toml: environments.dev.replay_window_days: expected an integer from 1 to 365, got 0",
+        ),
+        (
+            with_dev(alarm_email='"security"'),
+            'environments.toml: environments.dev.alarm_email: expected an e-mail address, got "security"',
+        ),
+        (
+            with_dev(no_events_alarm_hours="169"),
+            "environments.toml: environments.dev.no_events_alarm_hours: expected an integer from 1 to 168, got 169",
+        ),
+        (
+            with_dev(delivery_delay_alarm_seconds="600"),
+            "environments.toml: environments.dev.delivery_delay_alarm_seconds: expected more than buffer_interval_seconds (900), got 600",
+        ),
     ],
 )
 def test_bad_configuration_is_reported_with_file_key_and_expectation(text: str, expected: str) -> None:

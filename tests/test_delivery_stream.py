@@ -6,7 +6,7 @@ from tests.helpers import named, only, policy, ref, statements_by_sid
 
 
 def test_stream_writes_gzip_ndjson_under_hourly_prefixes(dev: dict) -> None:
-    bucket, _ = only(dev, "aws_s3_bucket")
+    bucket, _ = named(dev, "aws_s3_bucket", "archive_bucket")
     key, _ = only(dev, "aws_kms_key")
     role, _ = named(dev, "aws_iam_role", "delivery_role")
     _, stream = only(dev, "aws_kinesis_firehose_delivery_stream")
@@ -20,6 +20,11 @@ def test_stream_writes_gzip_ndjson_under_hourly_prefixes(dev: dict) -> None:
     assert s3["compression_format"] == "GZIP"
     assert s3["prefix"] == "logs/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
     assert s3["error_output_prefix"].startswith("errors/!{firehose:error-output-type}/")
+    assert stream["server_side_encryption"] == {
+        "enabled": True,
+        "key_type": "CUSTOMER_MANAGED_CMK",
+        "key_arn": ref("aws_kms_key", key, "arn"),
+    }
     assert s3["processing_configuration"] == {"enabled": True, "processors": [{"type": "AppendDelimiterToRecord"}]}
 
 
@@ -66,7 +71,7 @@ def test_firehose_role_trusts_only_firehose_for_this_account(prod: dict) -> None
 
 
 def test_firehose_role_may_write_only_this_bucket_key_and_log_stream(prod: dict) -> None:
-    bucket = ref("aws_s3_bucket", only(prod, "aws_s3_bucket")[0], "arn")
+    bucket = ref("aws_s3_bucket", named(prod, "aws_s3_bucket", "archive_bucket")[0], "arn")
     key = ref("aws_kms_key", only(prod, "aws_kms_key")[0], "arn")
     log_stream = ref("aws_cloudwatch_log_stream", only(prod, "aws_cloudwatch_log_stream")[0], "arn")
     role, _ = named(prod, "aws_iam_role", "delivery_role")
@@ -85,6 +90,17 @@ def test_firehose_role_may_write_only_this_bucket_key_and_log_stream(prod: dict)
         "Resource": [log_stream],
     }
     assert set(statements) == {"WriteArchiveObjects", "EncryptArchiveObjectsThroughS3", "LogDeliveryErrors"}
+
+
+def test_cloudwatch_logs_may_use_the_key_only_for_this_log_group(prod: dict) -> None:
+    _, key = only(prod, "aws_kms_key")
+    grant = statements_by_sid(policy(key))["CloudWatchLogsEncryptsFirehoseErrorLog"]
+    assert grant["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    assert grant["Condition"] == {
+        "StringEquals": {
+            "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:333333333333:log-group:/auth0-log-archive-prod/firehose"
+        }
+    }
 
 
 def test_stream_waits_for_its_role_policy(prod: dict) -> None:

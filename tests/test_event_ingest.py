@@ -11,7 +11,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from tests.conftest import SHARED
-from tests.helpers import named, only, policy, ref
+from tests.helpers import named, only, policy, ref, statements_by_sid
 from tests.sample_events import envelope, schema_shaped_records
 
 DEV_SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
@@ -118,3 +118,59 @@ def test_other_sources_do_not_match(dev_pattern: EventPattern, field: str, value
     changed = copy.deepcopy(event)
     changed[field] = value
     assert not dev_pattern.matches_event(changed)
+
+
+# --- nothing lost: retries, dead-letter queue, replay archive ------------------
+
+
+def test_undeliverable_events_go_to_an_encrypted_dead_letter_queue(prod: dict) -> None:
+    key, _ = only(prod, "aws_kms_key")
+    queue, dlq = only(prod, "aws_sqs_queue")
+    _, target = only(prod, "aws_cloudwatch_event_target")
+    assert target["dead_letter_config"] == {"arn": ref("aws_sqs_queue", queue, "arn")}
+    assert dlq["name"] == "auth0-log-archive-prod-undelivered"
+    assert dlq["message_retention_seconds"] == 14 * 24 * 3600
+    assert dlq["kms_master_key_id"] == ref("aws_kms_key", key, "arn")
+
+
+def test_only_this_rule_may_send_to_the_dead_letter_queue(prod: dict) -> None:
+    queue, _ = only(prod, "aws_sqs_queue")
+    rule, _ = only(prod, "aws_cloudwatch_event_rule")
+    _, queue_policy = only(prod, "aws_sqs_queue_policy")
+    assert queue_policy["queue_url"] == ref("aws_sqs_queue", queue, "url")
+    send, deny = policy(queue_policy)["Statement"]
+    assert send == {
+        "Sid": "OnlyThisRuleSendsUndeliveredEvents",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["sqs:SendMessage"],
+        "Resource": [ref("aws_sqs_queue", queue, "arn")],
+        "Condition": {"ArnEquals": {"aws:SourceArn": ref("aws_cloudwatch_event_rule", rule, "arn")}},
+    }
+    assert deny["Sid"] == "DenyInsecureTransport"
+
+
+def test_eventbridge_may_use_the_key_for_the_queue_only_as_this_rule(prod: dict) -> None:
+    rule, _ = only(prod, "aws_cloudwatch_event_rule")
+    _, key = only(prod, "aws_kms_key")
+    grant = statements_by_sid(policy(key))["EventBridgeWritesDeadLetterQueue"]
+    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
+    assert grant["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
+    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": ref("aws_cloudwatch_event_rule", rule, "arn")}}
+
+
+def test_every_event_is_archived_for_replay(prod: dict, dev: dict, variant_stacks: dict[str, dict]) -> None:
+    bus, _ = only(prod, "aws_cloudwatch_event_bus")
+    key, key_attrs = only(prod, "aws_kms_key")
+    _, archive = only(prod, "aws_cloudwatch_event_archive")
+    _, rule = only(prod, "aws_cloudwatch_event_rule")
+    assert archive["name"] == "auth0-log-archive-prod-replay"
+    assert archive["event_source_arn"] == ref("aws_cloudwatch_event_bus", bus, "arn")
+    assert archive["event_pattern"] == rule["event_pattern"]
+    assert archive["retention_days"] == 14
+    assert archive["kms_key_identifier"] == ref("aws_kms_key", key, "arn")
+    grant = statements_by_sid(policy(key_attrs))["EventBridgeEncryptsReplayArchive"]
+    assert grant["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": ref("aws_cloudwatch_event_bus", bus, "arn")}
+    }
+    assert len(only(dev, "aws_cloudwatch_event_archive")[1]["name"]) <= 48  # EventBridge's limit

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import cdktf
 
-from tests.helpers import only, ref
+from tests.helpers import named, only, ref
 
 
 def test_each_environment_gets_its_own_provider(example_stacks: dict[str, dict]) -> None:
@@ -61,21 +63,30 @@ def test_provider_is_pinned_to_the_bound_version(dev: dict) -> None:
 
 
 def test_outputs_reference_the_resources(dev: dict) -> None:
-    bucket, _ = only(dev, "aws_s3_bucket")
+    bucket, _ = named(dev, "aws_s3_bucket", "archive_bucket")
+    logs, _ = named(dev, "aws_s3_bucket", "access_logs_bucket")
     stream, _ = only(dev, "aws_kinesis_firehose_delivery_stream")
     bus, _ = only(dev, "aws_cloudwatch_event_bus")
     rule, _ = only(dev, "aws_cloudwatch_event_rule")
+    queue, _ = only(dev, "aws_sqs_queue")
+    archive, _ = only(dev, "aws_cloudwatch_event_archive")
+    topic, _ = only(dev, "aws_sns_topic")
     assert {name: out["value"] for name, out in dev["output"].items()} == {
         "archive_bucket_name": ref("aws_s3_bucket", bucket, "id"),
+        "access_log_bucket_name": ref("aws_s3_bucket", logs, "id"),
         "delivery_stream_arn": ref("aws_kinesis_firehose_delivery_stream", stream, "arn"),
         "event_bus_arn": ref("aws_cloudwatch_event_bus", bus, "arn"),
         "event_rule_arn": ref("aws_cloudwatch_event_rule", rule, "arn"),
+        "dead_letter_queue_url": ref("aws_sqs_queue", queue, "url"),
+        "replay_archive_arn": ref("aws_cloudwatch_event_archive", archive, "arn"),
+        "alarm_topic_arn": ref("aws_sns_topic", topic, "arn"),
     }
 
 
 def test_names_differ_per_environment(example_stacks: dict[str, dict], variant_stacks: dict[str, dict]) -> None:
     buckets = {
-        name: only(doc, "aws_s3_bucket")[1]["bucket"] for name, doc in {**example_stacks, **variant_stacks}.items()
+        name: named(doc, "aws_s3_bucket", "archive_bucket")[1]["bucket"]
+        for name, doc in {**example_stacks, **variant_stacks}.items()
     }
     assert buckets == {
         "dev": "auth0-log-archive-dev-111111111111",
@@ -89,7 +100,7 @@ def test_names_differ_per_environment(example_stacks: dict[str, dict], variant_s
 def test_every_pipeline_resource_is_present(example_stacks: dict[str, dict]) -> None:
     for doc in example_stacks.values():
         synthesized = cdktf.Testing.to_have_resource  # cdktf's own matcher, on the JSON string
-        text = __import__("json").dumps(doc)
+        text = json.dumps(doc)
         for resource_type in (
             "aws_kms_key",
             "aws_kms_alias",
