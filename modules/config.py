@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modules.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, unsupported_region
+
 DEFAULT_CONFIG_FILE = "environments.toml"
 CONFIG_FILE_ENV = "AUTH0_ARCHIVE_CONFIG"
 
@@ -104,6 +106,18 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class Auth0Stream:
+    """An Auth0 log stream this stack manages (the ``[environments.<name>.auth0]`` table)."""
+
+    domain: str  # the tenant's domain, for the auth0 provider
+    stream_name: str
+    filters: tuple[str, ...] = ()  # categories; none means every event
+    pii_fields: tuple[str, ...] = ()
+    pii_method: str = "hash"
+    is_priority: bool | None = None
+
+
+@dataclass(frozen=True)
 class Environment:
     """One deployment target: one AWS account and region, one stack."""
 
@@ -111,7 +125,7 @@ class Environment:
     project: str
     aws_account_id: str
     aws_region: str
-    auth0_event_source: str
+    auth0_event_source: str | None  # a stream made elsewhere, or None when ``auth0`` is set
     deploy_role_arn: str | None
     glacier_after_days: int
     deep_archive_after_days: int | None
@@ -127,6 +141,7 @@ class Environment:
     delivery_delay_alarm_seconds: int = 1800
     object_lock_mode: str | None = None  # "GOVERNANCE" or "COMPLIANCE"
     object_lock_days: int | None = None
+    auth0: Auth0Stream | None = None  # a stream managed by this stack
 
     @property
     def stack_name(self) -> str:
@@ -261,12 +276,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("aws_region", "The AWS region of the partner event source and of every resource.", _region, required=True),
     Setting(
         "auth0_event_source",
-        "The partner event source Auth0 created for this tenant's log stream.",
+        "The partner event source of a log stream made in Auth0 (or give an [auth0] table instead).",
         _string(
             PARTNER_EVENT_SOURCE, "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs"
         ),
-        required=True,
     ),
+    Setting("auth0", "The Auth0 log stream to manage in this stack (instead of auth0_event_source).", _any_table),
     Setting(
         "deploy_role_arn",
         "Optional IAM role in the environment's account that Terraform assumes.",
@@ -340,6 +355,30 @@ BACKEND_KEYS: dict[str, dict[str, Check]] = {
         "key": _string(re.compile(r"[^/].*"), 'an object key not starting with "/"'),
         "region": _region,
     },
+}
+
+
+def _string_list(allowed: tuple[str, ...], what: str) -> Check:
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
+        return None if ok else f"{what} among {', '.join(allowed)}"
+
+    return check
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "true or false"
+
+
+AUTH0_KEYS: dict[str, Check] = {
+    "domain": _string(
+        re.compile(r"(?=.{4,253}$)([a-z0-9-]+\.)+[a-z]{2,}"), 'a domain name such as "acme.eu.auth0.com"'
+    ),
+    "stream_name": _string(re.compile(r".{1,128}"), "a name of 1 to 128 characters"),
+    "filters": _string_list(FILTER_CATEGORIES, "a list of log stream filter categories"),
+    "pii_fields": _string_list(PII_LOG_FIELDS, "a list of PII fields"),
+    "pii_method": _one_of(PII_METHODS, "a PII method"),
+    "is_priority": _boolean,
 }
 
 
@@ -442,6 +481,11 @@ class _Validator:
                 self.expected(f"{where}.{key}", expected, value)
             elif key == "backend":
                 self.backend(f"{where}.backend", value)
+            elif key == "auth0":
+                if where == "defaults":
+                    self.problem("defaults.auth0", "expected in an environment: each one streams its own tenant")
+                else:
+                    self.auth0(f"{where}.auth0", value)
         return len(self.problems) == before
 
     def backend(self, where: str, table: dict[str, Any]) -> None:
@@ -456,6 +500,22 @@ class _Validator:
                 self.expected(f"{where}.{key}", expected, table[key])
         if kind == "s3" and "bucket" not in table:
             self.problem(f"{where}.bucket", "missing: an s3 backend needs the state bucket's name")
+
+    def auth0(self, where: str, table: dict[str, Any]) -> None:
+        self.unknown_keys(where, {k: v for k, v in table.items() if k != "start_from"}, list(AUTH0_KEYS))
+        if "start_from" in table:
+            self.problem(
+                f"{where}.start_from",
+                "not supported: the auth0 Terraform provider cannot set where a "
+                "new stream starts; Auth0 streams events from the stream's creation on",
+            )
+        for key, check in AUTH0_KEYS.items():
+            if key in table and (expected := check(table[key])):
+                self.expected(f"{where}.{key}", expected, table[key])
+        if "domain" not in table:
+            self.problem(f"{where}.domain", 'missing: the Auth0 tenant\'s domain, e.g. "acme.eu.auth0.com"')
+        if "pii_method" in table and "pii_fields" not in table:
+            self.problem(f"{where}.pii_fields", "missing: pii_method needs the pii_fields it applies to")
 
     def environment(
         self, name: str, defaults: dict[str, Any], own: dict[str, Any], *, valid: bool
@@ -475,6 +535,13 @@ class _Validator:
         for setting in SETTINGS:
             if setting.required and merged.get(setting.key) is None:
                 self.problem(f"{where}.{setting.key}", f"missing: {setting.doc}")
+        if ("auth0_event_source" in merged and merged["auth0_event_source"] is not None) == ("auth0" in own):
+            both = "auth0_event_source" in own and "auth0" in own
+            self.problem(
+                where,
+                "expected exactly one of auth0_event_source (a stream made in Auth0) and an [auth0] table "
+                f"(a stream managed here), got {'both' if both else 'neither'}",
+            )
         if not valid or len(self.problems) > before:
             return None
 
@@ -508,6 +575,20 @@ class _Validator:
             delivery_delay_alarm_seconds=merged["delivery_delay_alarm_seconds"],
             object_lock_mode=merged["object_lock_mode"].upper() if merged.get("object_lock_mode") else None,
             object_lock_days=merged.get("object_lock_days"),
+            auth0=self.auth0_stream(name, merged, own.get("auth0")),
+        )
+
+    @staticmethod
+    def auth0_stream(name: str, merged: dict[str, Any], table: dict[str, Any] | None) -> Auth0Stream | None:
+        if table is None:
+            return None
+        return Auth0Stream(
+            domain=table["domain"],
+            stream_name=table.get("stream_name", f"Amazon EventBridge ({merged['project']}-{name})"),
+            filters=tuple(table.get("filters", ())),
+            pii_fields=tuple(table.get("pii_fields", ())),
+            pii_method=table.get("pii_method", "hash"),
+            is_priority=table.get("is_priority"),
         )
 
     def cross_checks(self, where: str, name: str, merged: dict[str, Any], own: dict[str, Any]) -> None:
@@ -554,6 +635,8 @@ class _Validator:
                 f"expected at most expire_after_days ({expire}): a locked object cannot expire, "
                 f"got {lock_days}{origin('object_lock_days')}",
             )
+        if "auth0" in own and (expected := unsupported_region(merged["aws_region"])):
+            self.expected(f"{where}.aws_region", expected, merged["aws_region"])
         role = merged.get("deploy_role_arn")
         if role is not None:
             role_account = ROLE_ARN.fullmatch(role).group("account")  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
 from modules import aws
@@ -33,6 +34,9 @@ class PartnerEventIngest(Construct):
     dead-letter queue that only this rule may write to. Every event is also
     kept ``replay_window_days`` in an EventBridge archive, so the window of
     an outage downstream can be replayed.
+
+    When this stack also manages the Auth0 log stream, pass its partner event
+    source (a reference) and the stream as ``partner_event_source_owner``.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class PartnerEventIngest(Construct):
         delivery_stream_arn: str,
         key: ArchiveKey,
         replay_window_days: int = 14,
+        partner_event_source_owner: ITerraformDependable | None = None,
         max_event_age_seconds: int = 24 * 60 * 60,
         max_retry_attempts: int = 185,
     ) -> None:
@@ -56,6 +61,10 @@ class PartnerEventIngest(Construct):
             "bus",
             name=partner_event_source,
             event_source_name=partner_event_source,
+            # A new log stream is a new partner event source: say so in the plan.
+            lifecycle=TerraformResourceLifecycle(replace_triggered_by=[partner_event_source_owner])
+            if partner_event_source_owner is not None
+            else None,
         )
         rule_name = f"{name}-auth0-logs"
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(

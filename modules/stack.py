@@ -8,6 +8,7 @@ from constructs import Construct
 from modules import aws
 from modules.alarms import PipelineAlarms, WatchedPipeline
 from modules.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
+from modules.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
 from modules.config import Environment
 from modules.delivery_stream import Buffering, DeliveryStream
 from modules.encryption_key import ArchiveKey
@@ -67,12 +68,14 @@ class ArchiveStack(TerraformStack):
             log_group_name=f"/{prefix}/firehose",
             log_retention_days=env.log_retention_days,
         )
+        partner_event_source, stream_owner = self._auth0_side(env)
         ingest = PartnerEventIngest(
             self,
             "ingest",
             name=prefix,
             account_id=account,
-            partner_event_source=env.auth0_event_source,
+            partner_event_source=partner_event_source,
+            partner_event_source_owner=stream_owner,
             delivery_stream_arn=stream.arn,
             key=key,
             replay_window_days=env.replay_window_days,
@@ -106,6 +109,31 @@ class ArchiveStack(TerraformStack):
             ("alarm_topic_arn", alarms.topic.arn, "SNS topic of the pipeline's alarms: subscribe to it"),
         ):
             TerraformOutput(self, output, value=value, description=description)
+
+    def _auth0_side(self, env: Environment) -> tuple[str, Auth0EventBridgeLogStream | None]:
+        """The partner event source: configured, or that of the log stream this stack manages."""
+        if env.auth0 is None:
+            assert env.auth0_event_source is not None  # the configuration guarantees one of the two
+            return env.auth0_event_source, None
+        stream = Auth0EventBridgeLogStream(
+            self,
+            "auth0_log_stream",
+            name=env.auth0.stream_name,
+            aws_account_id=env.aws_account_id,
+            aws_region=env.aws_region,
+            filters=env.auth0.filters,
+            pii=PiiConfig(env.auth0.pii_fields, env.auth0.pii_method) if env.auth0.pii_fields else None,
+            is_priority=env.auth0.is_priority,
+            provider=Auth0Provider(self, "auth0", domain=env.auth0.domain),
+        )
+        TerraformOutput(self, "auth0_log_stream_id", value=stream.id, description="Auth0 log stream (lst_...)")
+        TerraformOutput(
+            self,
+            "partner_event_source",
+            value=stream.partner_event_source,
+            description="Partner event source Auth0 created for the stream",
+        )
+        return stream.partner_event_source, stream
 
     def _provider(self, env: Environment) -> None:
         assume_role = (

@@ -69,6 +69,81 @@ def test_built_in_defaults_apply_when_nothing_is_set() -> None:
     assert env.backend.type == "local" and env.backend.path is None
 
 
+MANAGED = VALID.replace(f'auth0_event_source = "{DEV_SOURCE}"', '[environments.dev.auth0]\ndomain = "acme.auth0.com"')
+
+
+def test_a_managed_stream_replaces_the_event_source() -> None:
+    env = parse_config(MANAGED + 'filters = ["auth.login.fail"]\npii_fields = ["email"]\n', SOURCE).environment("dev")
+    assert env.auth0_event_source is None
+    assert env.auth0 is not None
+    assert (env.auth0.domain, env.auth0.filters, env.auth0.pii_fields, env.auth0.pii_method) == (
+        "acme.auth0.com",
+        ("auth.login.fail",),
+        ("email",),
+        "hash",
+    )
+    assert env.auth0.stream_name == "Amazon EventBridge (auth0-log-archive-dev)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            VALID + '[environments.dev.auth0]\ndomain = "acme.auth0.com"\n',
+            "environments.toml: environments.dev: expected exactly one of auth0_event_source (a stream made in Auth0) "
+            "and an [auth0] table (a stream managed here), got both",
+        ),
+        (
+            VALID.replace(f'auth0_event_source = "{DEV_SOURCE}"', ""),
+            "environments.toml: environments.dev: expected exactly one of auth0_event_source",
+        ),
+        (
+            MANAGED.replace('domain = "acme.auth0.com"', 'stream_name = "x"'),
+            "environments.toml: environments.dev.auth0.domain: missing: the Auth0 tenant's domain",
+        ),
+        (
+            MANAGED.replace('"acme.auth0.com"', '"https://acme.auth0.com/"'),
+            'environments.toml: environments.dev.auth0.domain: expected a domain name such as "acme.eu.auth0.com"',
+        ),
+        (
+            MANAGED + 'filters = ["auth.login.failed"]\n',
+            "environments.toml: environments.dev.auth0.filters: expected a list of log stream filter categories among auth.ancillary.fail",
+        ),
+        (
+            MANAGED + 'pii_fields = ["ssn"]\n',
+            "environments.toml: environments.dev.auth0.pii_fields: expected a list of PII fields among first_name",
+        ),
+        (
+            MANAGED + 'pii_fields = ["email"]\npii_method = "encrypt"\n',
+            'environments.toml: environments.dev.auth0.pii_method: expected a PII method, one of hash, mask, got "encrypt"',
+        ),
+        (
+            MANAGED + 'pii_method = "mask"\n',
+            "environments.toml: environments.dev.auth0.pii_fields: missing: pii_method needs the pii_fields",
+        ),
+        (
+            MANAGED + 'is_priority = "yes"\n',
+            'environments.toml: environments.dev.auth0.is_priority: expected true or false, got "yes"',
+        ),
+        (
+            MANAGED + 'start_from = "2026-01-01T00:00:00Z"\n',
+            "environments.toml: environments.dev.auth0.start_from: not supported",
+        ),
+        (
+            MANAGED + 'stram_name = "x"\n',
+            'environments.toml: environments.dev.auth0.stram_name: unknown key (did you mean "stream_name"?)',
+        ),
+        (
+            VALID.replace("[environments.dev]", '[defaults.auth0]\ndomain = "acme.auth0.com"\n\n[environments.dev]'),
+            "environments.toml: defaults.auth0: expected in an environment",
+        ),
+    ],
+)
+def test_bad_auth0_tables_are_reported(text: str, expected: str) -> None:
+    found = problems(text)
+    assert any(p.startswith(expected) for p in found), found
+
+
 def test_object_lock_mode_is_normalized() -> None:
     env = parse_config(with_dev(object_lock_mode='"governance"', object_lock_days="30"), SOURCE).environment("dev")
     assert (env.object_lock_mode, env.object_lock_days) == ("GOVERNANCE", 30)
@@ -301,3 +376,16 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "nope.toml")
     assert raised.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read the file: No such file or directory"]
+
+
+def test_a_region_auth0_cannot_stream_to_is_refused_for_a_managed_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Today Auth0 streams to every commercial region; a new AWS region may come first.
+    from modules import auth0_catalog
+
+    monkeypatch.setattr(auth0_catalog, "EVENTBRIDGE_REGIONS", auth0_catalog.EVENTBRIDGE_REGIONS - {"us-east-1"})
+    found = problems(MANAGED)
+    assert found[0].startswith(
+        "environments.toml: environments.dev.aws_region: expected a region Auth0 can stream to (af-south-1, "
+    )
+    assert found[0].endswith(', got "us-east-1"')
+    assert parse_config(VALID, SOURCE)  # a stream made elsewhere is not checked against Auth0's list
