@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules import aws
+from modules import aws, naming
 from modules.encryption_key import ArchiveKey
 from modules.iam import service_only_policy
 
@@ -67,7 +67,7 @@ class PipelineAlarms(Construct):
         email: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        alarm_arns = f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}-*"
+        alarm_arns = f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{naming.alarm(name, '*')}"
         only_our_alarms = {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": alarm_arns}}
         key.allow_service(
             "CloudWatchAlarmsPublishToEncryptedTopic",
@@ -75,7 +75,7 @@ class PipelineAlarms(Construct):
             ["kms:Decrypt", "kms:GenerateDataKey*"],
             only_our_alarms,
         )
-        self.topic = aws.sns_topic.SnsTopic(self, "topic", name=f"{name}-alarms", kms_master_key_id=key.arn)
+        self.topic = aws.sns_topic.SnsTopic(self, "topic", name=naming.alarm_topic(name), kms_master_key_id=key.arn)
         aws.sns_topic_policy.SnsTopicPolicy(
             self,
             "topic_policy",
@@ -119,7 +119,7 @@ class PipelineAlarms(Construct):
             spec.suffix: aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                 self,
                 spec.suffix.replace("-", "_"),
-                alarm_name=f"{name}-{spec.suffix}",
+                alarm_name=naming.alarm(name, spec.suffix),
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules import aws
+from modules import aws, naming
 from modules.encryption_key import KEY_USE, ArchiveKey
 from modules.iam import ServiceRole, statement
 
@@ -74,7 +74,7 @@ class DeliveryStream(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=f"{name}-firehose",
+            name=naming.firehose_role(name),
             description=f"Firehose stream {name} writes Auth0 log objects to the archive bucket",
             service="firehose.amazonaws.com",
             # Firehose passes the stream owner's account as the external id.

@@ -80,7 +80,7 @@ class ArchiveKey(Construct):
             # Losing the key loses every archived object it encrypted.
             lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
         )
-        aws.kms_alias.KmsAlias(self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id)
+        aws.kms_alias.KmsAlias(self, "alias", name=alias, target_key_id=self.key.key_id)
 
     def allow_service(
         self,

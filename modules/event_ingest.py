@@ -9,7 +9,7 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
-from modules import aws
+from modules import aws, naming
 from modules.encryption_key import ArchiveKey
 from modules.iam import ServiceRole, service_only_policy, statement
 
@@ -66,7 +66,7 @@ class PartnerEventIngest(Construct):
             if partner_event_source_owner is not None
             else None,
         )
-        rule_name = f"{name}-auth0-logs"
+        rule_name = naming.event_rule(name)
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
             self,
             "rule",
@@ -86,7 +86,7 @@ class PartnerEventIngest(Construct):
         self.dead_letter_queue = aws.sqs_queue.SqsQueue(
             self,
             "dead_letter_queue",
-            name=f"{name}-undelivered",
+            name=naming.dead_letter_queue(name),
             kms_master_key_id=key.arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
@@ -107,7 +107,7 @@ class PartnerEventIngest(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=f"{name}-events-to-firehose",
+            name=naming.events_role(name),
             description=f"EventBridge rule {rule_name} puts events into the archive's Firehose stream",
             service="events.amazonaws.com",
             trust_condition={"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": self.rule.arn}},
@@ -148,7 +148,7 @@ class PartnerEventIngest(Construct):
         self.archive = aws.cloudwatch_event_archive.CloudwatchEventArchive(
             self,
             "archive",
-            name=f"{name}-replay",
+            name=naming.replay_archive(name),
             description=f"Auth0 log events of the last {replay_window_days} days, for replay after an outage",
             event_source_arn=self.bus.arn,
             event_pattern=pattern,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from modules import aws
+from modules import aws, naming
 from modules.alarms import PipelineAlarms, WatchedPipeline
 from modules.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
 from modules.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
@@ -31,12 +31,12 @@ class ArchiveStack(TerraformStack):
 
         prefix = env.name_prefix
         account, region = env.aws_account_id, env.aws_region
-        key = ArchiveKey(self, "key", alias=prefix, account_id=account)
-        archive_name = f"{prefix}-{account}"
+        key = ArchiveKey(self, "key", alias=naming.key_alias(prefix), account_id=account)
+        archive_name = naming.archive_bucket(prefix, account)
         access_logs = AccessLogBucket(
             self,
             "access_logs",
-            bucket_name=f"{archive_name}-access-logs",
+            bucket_name=naming.access_log_bucket(prefix, account),
             account_id=account,
             source_bucket_arn=f"arn:aws:s3:::{archive_name}",
             expire_after_days=env.expire_after_days,
@@ -59,13 +59,13 @@ class ArchiveStack(TerraformStack):
         stream = DeliveryStream(
             self,
             "delivery",
-            name=prefix,
+            name=naming.delivery_stream(prefix),
             account_id=account,
             region=region,
             bucket_arn=bucket.arn,
             key=key,
             buffering=Buffering(env.buffer_interval_seconds, env.buffer_size_mib),
-            log_group_name=f"/{prefix}/firehose",
+            log_group_name=naming.firehose_log_group(prefix),
             log_retention_days=env.log_retention_days,
         )
         partner_event_source, stream_owner = self._auth0_side(env)
