@@ -18,7 +18,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint bench scan install check-node clean
+.PHONY: synth test lint bench scan cli cli-synth plan deploy review verify install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -58,6 +58,32 @@ scan: synth $(CURDIR)/tools/scan/.venv/.synced
 $(CURDIR)/tools/scan/.venv/.synced: tools/scan/Pipfile.lock $(PIPENV)
 	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) --python $(PYTHON) sync
 	touch $@
+
+# The pinned cdktf CLI (npm, ~20 s the first time; node_modules stays for later runs).
+CDKTF := $(CURDIR)/tools/cdktf-cli/node_modules/.bin/cdktf
+cli: $(CDKTF)
+$(CDKTF): tools/cdktf-cli/package-lock.json
+	cd tools/cdktf-cli && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# cdktf synth through the real CLI. The auth0 provider is listed in cdktf.json for its version
+# pin only (its binding is modules/auth0.py), so the CLI must not ask for `cdktf get` output.
+cli-synth: install cli
+	PATH="$(TOOLS)/pipenv/bin:$$PATH" CHECKPOINT_DISABLE=1 $(CDKTF) synth --check-code-maker-output=false
+
+# One environment at a time: make plan ENV=dev, make review ENV=prod, ...
+plan: install
+	$(PIPENV) run python -m ops plan --env "$(ENV)"
+
+deploy: install cli
+	PATH="$(TOOLS)/pipenv/bin:$$PATH" CHECKPOINT_DISABLE=1 $(PIPENV) run python -m ops deploy --env "$(ENV)" \
+	  $(if $(AUTO_APPROVE),--auto-approve)
+
+review: install
+	$(PIPENV) run python -m ops review --env "$(ENV)"
+
+verify: install
+	$(PIPENV) run python -m ops verify --env "$(ENV)" --within-hours "$(or $(WITHIN_HOURS),24)"
 
 bench: install
 	$(PIPENV) run python bench/run.py

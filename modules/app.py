@@ -28,11 +28,27 @@ def build_app(config: Configuration, outdir: str | None = None) -> App:
 
 
 def synthesize(config: Configuration, outdir: str | None = None) -> list[SynthesizedStack]:
-    """Synthesize every environment and report where each stack was written."""
+    """Synthesize every environment and report where each stack was written.
+
+    When a stack changes, its former JSON is kept as
+    ``<outdir>/previous/<stack>.cdk.tf.json``: ``make review`` shows the difference.
+    """
     app = build_app(config, outdir)
+    paths = {
+        env.stack_name: Path(app.outdir) / "stacks" / env.stack_name / "cdk.tf.json" for env in config.environments
+    }
+    before = {name: path.read_bytes() for name, path in paths.items() if path.exists()}
     app.synth()
-    stacks_dir = Path(app.outdir) / "stacks"
-    return [_report(env.stack_name, stacks_dir / env.stack_name / "cdk.tf.json") for env in config.environments]
+    for name, old in before.items():
+        if paths[name].read_bytes() != old:
+            previous = previous_synth(Path(app.outdir), name)
+            previous.parent.mkdir(exist_ok=True)
+            previous.write_bytes(old)
+    return [_report(name, path) for name, path in paths.items()]
+
+
+def previous_synth(outdir: Path, stack_name: str) -> Path:
+    return outdir / "previous" / f"{stack_name}.cdk.tf.json"
 
 
 def _report(name: str, path: Path) -> SynthesizedStack:

@@ -657,3 +657,15 @@ class _Validator:
                     f"expected a value no other environment uses ({why}), got the one of environments.{seen[value]}",
                 )
             seen.setdefault(value, env.name)
+
+
+if __name__ == "__main__":  # python -m modules.config --names: the environments, as JSON (CI matrices)
+    import os
+    import sys
+
+    try:
+        configuration = load_config(config_path(os.environ))
+    except ConfigError as error:
+        print("\n".join(error.problems), file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps([env.name for env in configuration.environments]))

@@ -1,0 +1,1 @@
+"""Operator commands around the stacks: plan, deploy, review, verify (``python -m ops``)."""

@@ -1,0 +1,96 @@
+"""``make plan`` and ``make deploy``: Terraform and the cdktf CLI on one environment's stack.
+
+Both need the network (the Terraform registry, AWS, and for a managed Auth0
+stream, Auth0) and credentials. Without them they stop with a message that
+says what is missing, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from modules.config import Environment
+from ops.common import ROOT, OperatorError, stack_dir
+
+MINIMUM_TERRAFORM = (1, 10)  # S3-native state locking (use_lockfile)
+CDKTF_CLI = ROOT / "tools" / "cdktf-cli" / "node_modules" / ".bin" / "cdktf"
+PLAN_FILE = "tfplan"  # in the stack's directory, beside cdk.tf.json
+PLAN_TEXT = "tfplan.txt"
+
+
+def terraform_version(terraform: str) -> tuple[int, int]:
+    output = subprocess.run([terraform, "version"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"Terraform v(\d+)\.(\d+)", output)
+    if not match:
+        raise OperatorError(f"could not read the version of {terraform}: {output.strip()[:200]!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def require_terraform() -> str:
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        raise OperatorError("terraform is not installed: install Terraform 1.10 or newer (see README, Deploying)")
+    version = terraform_version(terraform)
+    if version < MINIMUM_TERRAFORM:
+        raise OperatorError(
+            f"Terraform {version[0]}.{version[1]} is too old: 1.10 or newer is needed for S3-native state locking"
+        )
+    return terraform
+
+
+def run_step(what: str, command: Sequence[str], cwd: Path, hint: str) -> str:
+    """Run one step; on failure raise with Terraform's own last words and what to do."""
+    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        said = "\n".join(line for line in (result.stderr or result.stdout).strip().splitlines()[-12:])
+        raise OperatorError(f"{what} failed in {cwd.relative_to(ROOT)}.\n{hint}\nTerraform said:\n{said}")
+    return result.stdout
+
+
+def plan(env: Environment, outdir: Path | None = None) -> Path:
+    """terraform init + plan -out for a synthesized stack; returns the plan file."""
+    terraform = require_terraform()
+    directory = stack_dir(env, outdir)
+    if not (directory / "cdk.tf.json").exists():
+        raise OperatorError(f"{directory.relative_to(ROOT)} has no cdk.tf.json: synthesize first (make synth)")
+    backend = (
+        f" and read access to the state bucket {env.backend.bucket}"
+        if env.backend.type == "s3"
+        else " (the state is local)"
+    )
+    run_step(
+        "terraform init",
+        [terraform, "init", "-input=false", "-no-color"],
+        directory,
+        "It downloads the providers from the Terraform registry: it needs network access" + backend + ".",
+    )
+    run_step(
+        "terraform plan",
+        [terraform, "plan", "-input=false", "-no-color", f"-out={PLAN_FILE}"],
+        directory,
+        f"It needs AWS credentials for account {env.aws_account_id}"
+        + (f" that may assume {env.deploy_role_arn}" if env.deploy_role_arn else "")
+        + (" and Auth0 credentials (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET or AUTH0_API_TOKEN)" if env.auth0 else "")
+        + ".",
+    )
+    text = run_step("terraform show", [terraform, "show", "-no-color", PLAN_FILE], directory, "")
+    (directory / PLAN_TEXT).write_text(text)
+    return directory / PLAN_FILE
+
+
+def deploy(env: Environment, *, auto_approve: bool = False) -> None:
+    """cdktf deploy <stack>, with the pinned cdktf CLI (make cli installs it)."""
+    require_terraform()
+    if not CDKTF_CLI.exists():
+        raise OperatorError("the cdktf CLI is not installed: run make cli (it needs the npm registry)")
+    command = [str(CDKTF_CLI), "deploy", env.stack_name, *(["--auto-approve"] if auto_approve else [])]
+    result = subprocess.run(command, cwd=ROOT, check=False)
+    if result.returncode != 0:
+        raise OperatorError(
+            f"cdktf deploy {env.stack_name} failed (see its output above). It needs network access and AWS "
+            f"credentials for account {env.aws_account_id}" + (" and Auth0 credentials" if env.auth0 else "") + "."
+        )

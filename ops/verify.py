@@ -1,0 +1,251 @@
+"""``make verify``: after a deployment, is the pipeline really archiving?
+
+A checklist against the deployed resources, with the operator's AWS
+credentials (assuming the environment's deploy role when it has one):
+
+1. the credentials are for the environment's account;
+2. the partner event source is ACTIVE, and its partner bus exists;
+3. the rule on that bus is ENABLED;
+4. EventBridge's own TestEventPattern accepts the sample Auth0 events against the deployed rule;
+5. the Firehose stream is ACTIVE;
+6. log objects arrived under logs/YYYY/MM/DD/ within the last N hours;
+7. the dead-letter queue is empty;
+8. every alarm is OK (INSUFFICIENT_DATA is reported, and is no failure).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from modules import naming
+from modules.config import Environment
+
+SAMPLE_EVENTS = Path(__file__).resolve().parent / "sample-events"
+AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"
+ALARM_SUFFIXES = (
+    "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
+    "delivery-delayed", "delivery-failing", "no-events",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Check:
+    title: str
+    passed: bool
+    detail: str
+    warning: bool = False  # passed, but worth a look
+
+    def line(self) -> str:
+        mark = "ok  " if self.passed and not self.warning else "warn" if self.passed else "FAIL"
+        return f"  [{mark}] {self.title}: {self.detail}"
+
+
+class CheckFailed(Exception):
+    """The check's negative verdict, with what was found."""
+
+
+def sample_events() -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted(SAMPLE_EVENTS.glob("*.json"))]
+
+
+class Verifier:
+    """Runs the checks with clients from ``client(service_name)`` (boto3 in use, stubs in tests)."""
+
+    def __init__(
+        self,
+        env: Environment,
+        client: Callable[[str], Any],
+        *,
+        now: datetime | None = None,
+        within_hours: int = 24,
+        events: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.env = env
+        self.client = client
+        self.now = now or datetime.now(UTC)
+        self.within_hours = within_hours
+        self.events = sample_events() if events is None else events
+        self.prefix = env.name_prefix
+        self.source: str | None = env.auth0_event_source
+        self.pattern: str | None = None
+
+    def run(self) -> list[Check]:
+        checks = [
+            ("credentials are for the environment's account", self.check_account),
+            ("partner event source", self.check_event_source),
+            (f"rule {naming.event_rule(self.prefix)}", self.check_rule),
+            ("EventBridge TestEventPattern with the sample Auth0 events", self.check_pattern),
+            (f"Firehose stream {naming.delivery_stream(self.prefix)}", self.check_stream),
+            (f"objects in the last {self.within_hours} h", self.check_objects),
+            (f"dead-letter queue {naming.dead_letter_queue(self.prefix)}", self.check_dead_letters),
+            ("alarms", self.check_alarms),
+        ]
+        results = []
+        for title, check in checks:
+            try:
+                detail, warning = check()
+                results.append(Check(title, True, detail, warning))
+            except CheckFailed as failure:
+                results.append(Check(title, False, str(failure)))
+            except (ClientError, BotoCoreError) as error:
+                results.append(Check(title, False, _aws_error(error)))
+            if title.startswith("credentials") and not results[-1].passed:
+                break  # every other answer would be about another account
+        return results
+
+    def check_account(self) -> tuple[str, bool]:
+        account = self.client("sts").get_caller_identity()["Account"]
+        if account != self.env.aws_account_id:
+            raise CheckFailed(f"they are for account {account}, the environment is {self.env.aws_account_id}")
+        return account, False
+
+    def _find_source(self) -> str:
+        """A managed stream's source is known after apply only: find the partner bus that has our rule."""
+        events = self.client("events")
+        rule = naming.event_rule(self.prefix)
+        buses = events.list_event_buses(NamePrefix=AUTH0_PARTNER_PREFIX).get("EventBuses", [])
+        for bus in buses:
+            try:
+                events.describe_rule(Name=rule, EventBusName=bus["Name"])
+            except ClientError:
+                continue
+            return bus["Name"]
+        raise CheckFailed(f"no Auth0 partner bus has the rule {rule}: is the stack deployed in this account?")
+
+    def check_event_source(self) -> tuple[str, bool]:
+        if self.source is None:
+            self.source = self._find_source()
+        events = self.client("events")
+        state = events.describe_event_source(Name=self.source)["State"]
+        if state != "ACTIVE":
+            raise CheckFailed(f"{self.source} is {state} (PENDING: no bus yet; DELETED: the Auth0 stream is gone)")
+        events.describe_event_bus(Name=self.source)
+        return f"{self.source} is ACTIVE and its partner bus exists", False
+
+    def check_rule(self) -> tuple[str, bool]:
+        if self.source is None:
+            raise CheckFailed("unknown partner event source (see above)")
+        rule = self.client("events").describe_rule(Name=naming.event_rule(self.prefix), EventBusName=self.source)
+        self.pattern = rule.get("EventPattern")
+        if rule["State"] != "ENABLED":
+            raise CheckFailed(f"it is {rule['State']}: no event reaches Firehose")
+        return "ENABLED", False
+
+    def check_pattern(self) -> tuple[str, bool]:
+        if self.pattern is None or self.source is None:
+            raise CheckFailed("no deployed rule pattern to test (see above)")
+        if not self.events:
+            raise CheckFailed(f"no sample events in {SAMPLE_EVENTS}")
+        events = self.client("events")
+        rejected = []
+        for event in self.events:
+            ours = {**event, "source": self.source, "account": self.env.aws_account_id, "region": self.env.aws_region}
+            if not events.test_event_pattern(EventPattern=self.pattern, Event=json.dumps(ours))["Result"]:
+                rejected.append(event["detail"]["data"].get("type", "?"))
+        if rejected:
+            raise CheckFailed(f"the deployed pattern rejects Auth0 events of type {', '.join(rejected)}")
+        return f"all {len(self.events)} sample events match", False
+
+    def check_stream(self) -> tuple[str, bool]:
+        description = self.client("firehose").describe_delivery_stream(
+            DeliveryStreamName=naming.delivery_stream(self.prefix)
+        )["DeliveryStreamDescription"]
+        status = description["DeliveryStreamStatus"]
+        if status != "ACTIVE":
+            raise CheckFailed(f"it is {status}")
+        return "ACTIVE", False
+
+    def check_objects(self) -> tuple[str, bool]:
+        bucket = naming.archive_bucket(self.prefix, self.env.aws_account_id)
+        since = self.now - timedelta(hours=self.within_hours)
+        days = sorted({(since + timedelta(days=i)).date() for i in range((self.now - since).days + 2)})
+        s3 = self.client("s3")
+        newest = None
+        for day in (d for d in days if d <= self.now.date()):
+            prefix = f"logs/{day:%Y/%m/%d}/"
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    if newest is None or item["LastModified"] > newest["LastModified"]:
+                        newest = item
+        if newest is None or newest["LastModified"] < since:
+            raise CheckFailed(
+                f"no object under s3://{bucket}/logs/ since {since:%Y-%m-%d %H:%M} UTC: is the Auth0 stream "
+                "active, and did anyone sign in? (Firehose writes at the end of its buffering interval)"
+            )
+        return f"newest s3://{bucket}/{newest['Key']} at {newest['LastModified']:%Y-%m-%d %H:%M} UTC", False
+
+    def check_dead_letters(self) -> tuple[str, bool]:
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=naming.dead_letter_queue(self.prefix))["QueueUrl"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        waiting = sum(int(v) for v in attributes.values())
+        if waiting:
+            raise CheckFailed(f"{waiting} undelivered events wait: fix the cause, then redrive them (README)")
+        return "empty", False
+
+    def check_alarms(self) -> tuple[str, bool]:
+        expected = {naming.alarm(self.prefix, suffix) for suffix in ALARM_SUFFIXES}
+        alarms = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{self.prefix}-")["MetricAlarms"]
+        states = {a["AlarmName"]: a["StateValue"] for a in alarms if a["AlarmName"] in expected}
+        if missing := sorted(expected - states.keys()):
+            raise CheckFailed(f"missing: {', '.join(missing)}")
+        if firing := sorted(name for name, state in states.items() if state == "ALARM"):
+            raise CheckFailed(f"in ALARM: {', '.join(firing)}")
+        waiting = sorted(name for name, state in states.items() if state == "INSUFFICIENT_DATA")
+        if waiting:
+            return f"none firing; INSUFFICIENT_DATA (no data yet): {', '.join(waiting)}", True
+        return f"all {len(states)} OK", False
+
+
+def _aws_error(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return f"AWS refused: {info.get('Code', '?')}: {info.get('Message', '')}".strip()
+    return f"could not reach AWS: {error}"
+
+
+def report(env: Environment, checks: list[Check]) -> tuple[list[str], bool]:
+    failed = [c for c in checks if not c.passed]
+    lines = [f"Verifying {env.stack_name} (account {env.aws_account_id}, {env.aws_region})"]
+    lines += [c.line() for c in checks]
+    verdict = (
+        "VERIFIED: the archive is receiving Auth0 logs"
+        if not failed
+        else (f"FAILED: {len(failed)} of {len(checks)} checks failed")
+    )
+    lines.append(f"Verdict: {verdict}")
+    return lines, not failed
+
+
+def session_client(env: Environment) -> Callable[[str], Any]:
+    """boto3 clients in the environment's region, as its deploy role when it has one."""
+    import boto3
+
+    session = boto3.Session(region_name=env.aws_region)
+    if env.deploy_role_arn:
+        credentials = session.client("sts").assume_role(
+            RoleArn=env.deploy_role_arn, RoleSessionName=f"verify-{env.stack_name}"[:64]
+        )["Credentials"]
+        session = boto3.Session(
+            region_name=env.aws_region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
+
+    return client

@@ -1,0 +1,72 @@
+"""ops/review.py and the previous-synth record in modules/app.py."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from modules.app import previous_synth, synthesize
+from modules.config import load_config, parse_config
+from ops.review import differences, review, summary
+from tests.conftest import EXAMPLE_CONFIG
+
+
+def test_summary_states_what_a_reviewer_checks(prod: dict) -> None:
+    text = "\n".join(summary(prod))
+    assert "account 333333333333, region eu-west-1, as arn:aws:iam::333333333333:role/auth0-log-archive-deploy" in text
+    assert "state: s3://acme-tfstate-333333333333/auth0-log-archive/prod.tfstate (eu-west-1, encrypt=True" in text
+    assert "bucket auth0-log-archive-prod-333333333333, force_destroy=false [prevent_destroy]" in text
+    assert "lifecycle age-out: GLACIER after 90 d, DEEP_ARCHIVE after 180 d, expire after 400 d" in text
+    assert "default encryption aws:kms with (kms_key key)" in text
+    assert "under logs/YYYY/MM/DD/HH/, GZIP, buffer 900 s / 64 MiB" in text
+    assert "dead letters to (sqs_queue ingest_dead_letter_queue)" in text
+    assert "alarm auth0-log-archive-prod-no-events: AWS/Firehose IncomingRecords Sum LessThanThreshold 1" in text
+    assert "38 resources in all." in text
+    assert "Note: nobody is subscribed to the alarm topic" in text
+    # Sections follow the data: Auth0/EventBridge before Firehose before the bucket.
+    assert text.index("EventBridge:") < text.index("Firehose:") < text.index("Archive bucket:")
+
+
+def test_differences_name_each_changed_value(prod: dict) -> None:
+    changed = copy.deepcopy(prod)
+    lifecycle = next(iter(changed["resource"]["aws_s3_bucket_lifecycle_configuration"].values()))
+    lifecycle["rule"][0]["expiration"][0]["days"] = 365
+    changed["resource"]["aws_sns_topic_subscription"] = {"alarms_email_1": {"protocol": "email"}}
+    del changed["resource"]["aws_cloudwatch_event_archive"]
+    changed["provider"]["aws"][0]["region"] = "eu-central-1"
+    lines = differences(prod, changed)
+    assert "~ provider.aws[0].region: eu-west-1 -> eu-central-1" in lines
+    assert "+ aws_sns_topic_subscription.alarms_email_1" in lines
+    assert any(line.startswith("- aws_cloudwatch_event_archive.ingest_archive_") for line in lines)
+    assert any(line.endswith("rule[0].expiration[0].days: 400 -> 365") for line in lines)
+    assert differences(prod, prod) == []
+
+
+def test_policy_changes_show_the_statement(prod: dict) -> None:
+    changed = copy.deepcopy(prod)
+    role_policy = next(iter(changed["resource"]["aws_iam_role_policy"].values()))
+    document = json.loads(role_policy["policy"])
+    document["Statement"][0]["Action"].append("s3:DeleteObject")
+    role_policy["policy"] = json.dumps(document)
+    (line,) = differences(prod, changed)
+    assert line.endswith("policy.Statement[0].Action[6]: <absent> -> s3:DeleteObject")
+
+
+def test_synth_keeps_the_previous_version_of_a_changed_stack(tmp_path: Path) -> None:
+    config = load_config(EXAMPLE_CONFIG)
+    synthesize(config, str(tmp_path))
+    previous = previous_synth(tmp_path, "auth0-log-archive-dev")
+    assert not previous.exists()  # the first synth has nothing to keep
+    first = (tmp_path / "stacks" / "auth0-log-archive-dev" / "cdk.tf.json").read_text()
+    synthesize(config, str(tmp_path))
+    assert not previous.exists()  # unchanged: nothing to review
+    changed = parse_config(EXAMPLE_CONFIG.read_text().replace("expire_after_days = 90\n", "expire_after_days = 120\n"),
+                           "changed.toml")  # fmt: skip
+    synthesize(changed, str(tmp_path))
+    assert previous.read_text() == first
+    current = tmp_path / "stacks" / "auth0-log-archive-dev" / "cdk.tf.json"
+    lines = review("auth0-log-archive-dev", current, previous)
+    assert lines[0].startswith("Stack auth0-log-archive-dev (")
+    changes = lines[lines.index(next(x for x in lines if x.startswith("Changes since"))) + 1 :]
+    assert changes and all("expiration[0].days: 90 -> 120" in line for line in changes)

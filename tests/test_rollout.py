@@ -1,0 +1,83 @@
+"""ops (plan, deploy, review): the commands users run, and their clear failures."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run_ops(*arguments: str, path_prefix: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **env}
+    if path_prefix is not None:
+        environ["PATH"] = f"{path_prefix}{os.pathsep}{environ['PATH']}"
+    return subprocess.run([sys.executable, "-m", "ops", *arguments], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+
+
+def fake_terraform(directory: Path, version: str, init_exit: int = 0) -> Path:
+    """A terraform on PATH that reports ``version`` and fails ``init`` the way an offline one does."""
+    script = directory / "terraform"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = version ]; then echo "Terraform v{version}"; exit 0; fi\n'
+        f'if [ "$1" = init ]; then echo "Error: Failed to query available provider packages" >&2; exit {init_exit}; fi\n'
+        'echo "unexpected $1" >&2; exit 3\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return directory
+
+
+def test_an_unknown_environment_lists_the_known_ones() -> None:
+    result = run_ops("plan", "--env", "qa")
+    assert result.returncode == 2
+    assert result.stderr == "error: environments.toml: no environment 'qa'; the environments are dev, staging, prod\n"
+
+
+def test_an_environment_must_be_named() -> None:
+    result = run_ops("review")
+    assert result.returncode == 2
+    assert "name an environment with ENV=<name> (one of dev, staging, prod)" in result.stderr
+
+
+def test_a_bad_configuration_is_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text("[environments.dev]\naws_region = 'nowhere'\n")
+    result = run_ops("verify", "--env", "dev", AUTH0_ARCHIVE_CONFIG=str(tmp_path / "bad.toml"))
+    assert result.returncode == 2
+    assert "bad.toml: environments.dev.aws_region: expected an AWS commercial region" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plan_without_the_registry_says_what_is_missing(tmp_path: Path) -> None:
+    result = run_ops("plan", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", init_exit=1))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: terraform init failed in cdktf.out/stacks/auth0-log-archive-prod.\n")
+    assert "needs network access and read access to the state bucket acme-tfstate-333333333333" in result.stderr
+    assert "Failed to query available provider packages" in result.stderr
+
+
+def test_plan_refuses_a_terraform_without_native_state_locking(tmp_path: Path) -> None:
+    result = run_ops("plan", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.9.8"))
+    assert result.returncode == 1
+    assert result.stderr == ("error: Terraform 1.9 is too old: 1.10 or newer is needed for S3-native state locking\n")
+
+
+@pytest.mark.skipif((ROOT / "tools/cdktf-cli/node_modules/.bin/cdktf").exists(), reason="the CLI is installed")
+def test_deploy_without_the_cli_says_how_to_get_it(tmp_path: Path) -> None:
+    result = run_ops("deploy", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4"))
+    assert result.returncode == 1
+    assert "the cdktf CLI is not installed: run make cli" in result.stderr
+
+
+def test_review_prints_the_summary() -> None:
+    result = run_ops("review", "--env", "dev")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Stack auth0-log-archive-dev (cdktf.out/stacks/auth0-log-archive-dev/cdk.tf.json)")
+    assert "account 111111111111, region us-east-1, with the caller's credentials" in result.stdout

@@ -1,0 +1,191 @@
+"""ops/verify.py: the post-deployment checklist, offline with botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from modules.config import Environment, parse_config
+from ops.verify import ALARM_SUFFIXES, Verifier, report, sample_events
+
+SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+PATTERN = json.dumps({"source": [SOURCE], "detail-type": ["Auth0 log"]})
+CONFIG = f"""
+[environments.dev]
+aws_account_id = "111111111111"
+aws_region = "us-east-1"
+auth0_event_source = "{SOURCE}"
+
+[environments.managed]
+aws_account_id = "111111111111"
+aws_region = "us-east-1"
+[environments.managed.auth0]
+domain = "acme.auth0.com"
+"""
+
+
+class Stubs:
+    """One stubbed botocore client per service, and the Verifier's client factory."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+        self.stubbers: dict[str, Stubber] = {}
+        for service in ("sts", "events", "firehose", "s3", "sqs", "cloudwatch"):
+            client = boto3.client(service, region_name="us-east-1", aws_access_key_id="test",
+                                  aws_secret_access_key="test")  # fmt: skip
+            self.clients[service] = client
+            self.stubbers[service] = Stubber(client)
+            self.stubbers[service].activate()
+
+    def __call__(self, service: str) -> Any:
+        return self.clients[service]
+
+    def add(self, service: str, method: str, response: dict, params: dict | None = None) -> None:
+        self.stubbers[service].add_response(method, response, params)
+
+    def error(self, service: str, method: str, code: str, message: str = "") -> None:
+        self.stubbers[service].add_client_error(method, code, message)
+
+    def all_used(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+def environment(name: str = "dev") -> Environment:
+    return parse_config(CONFIG, "verify.toml").environment(name)
+
+
+def healthy(stubs: Stubs, *, rule_state: str = "ENABLED", pattern_result: bool = True,
+            stream_status: str = "ACTIVE", newest: datetime | None = NOW - timedelta(minutes=20),
+            waiting: str = "0", alarm_state: str = "OK", source: str = SOURCE) -> None:  # fmt: skip
+    """The responses of a deployed, working pipeline, with one thing changed at a time."""
+    stubs.add("sts", "get_caller_identity", {"Account": "111111111111", "Arn": "arn:aws:iam::111111111111:user/x",
+                                             "UserId": "x"})  # fmt: skip
+    stubs.add("events", "describe_event_source", {"Name": source, "State": "ACTIVE"}, {"Name": source})
+    stubs.add("events", "describe_event_bus", {"Name": source}, {"Name": source})
+    stubs.add("events", "describe_rule", {"Name": "r", "State": rule_state, "EventPattern": PATTERN},
+              {"Name": f"auth0-log-archive-{'dev' if source == SOURCE else 'managed'}-auth0-logs",
+               "EventBusName": source})  # fmt: skip
+    for _ in sample_events():
+        stubs.add("events", "test_event_pattern", {"Result": pattern_result}, {"EventPattern": PATTERN, "Event": ANY})
+    stubs.add("firehose", "describe_delivery_stream", {"DeliveryStreamDescription": {
+        "DeliveryStreamName": "s", "DeliveryStreamARN": "arn:aws:firehose:us-east-1:111111111111:deliverystream/s",
+        "DeliveryStreamStatus": stream_status, "DeliveryStreamType": "DirectPut", "VersionId": "1",
+        "Destinations": [], "HasMoreDestinations": False}})  # fmt: skip
+    contents = [{"Key": "logs/2026/11/26/14/x.gz", "LastModified": newest, "Size": 10}] if newest else []
+    for day in ("25", "26"):
+        stubs.add("s3", "list_objects_v2", {"Contents": contents if day == "26" else [], "IsTruncated": False},
+                  {"Bucket": "auth0-log-archive-dev-111111111111" if source == SOURCE else ANY,
+                   "Prefix": f"logs/2026/11/{day}/"})  # fmt: skip
+    stubs.add("sqs", "get_queue_url", {"QueueUrl": "https://sqs/q"}, {"QueueName": ANY})
+    stubs.add("sqs", "get_queue_attributes", {"Attributes": {"ApproximateNumberOfMessages": waiting,
+                                                             "ApproximateNumberOfMessagesNotVisible": "0"}})  # fmt: skip
+    prefix = "auth0-log-archive-dev" if source == SOURCE else "auth0-log-archive-managed"
+    stubs.add("cloudwatch", "describe_alarms", {"MetricAlarms": [
+        {"AlarmName": f"{prefix}-{s}", "StateValue": alarm_state if s == "no-events" else "OK"}
+        for s in ALARM_SUFFIXES]}, {"AlarmNamePrefix": f"{prefix}-"})  # fmt: skip
+
+
+def verify(env: Environment, stubs: Stubs) -> tuple[list[str], bool]:
+    checks = Verifier(env, stubs, now=NOW, within_hours=24).run()
+    stubs.all_used()
+    return report(env, checks)
+
+
+def test_a_working_pipeline_is_verified() -> None:
+    stubs = Stubs()
+    healthy(stubs)
+    lines, passed = verify(environment(), stubs)
+    assert passed
+    assert lines[-1] == "Verdict: VERIFIED: the archive is receiving Auth0 logs"
+    assert all(line.startswith("  [ok  ]") for line in lines[1:-1]), lines
+    assert "all 4 sample events match" in "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        ({"rule_state": "DISABLED"}, "[FAIL] rule auth0-log-archive-dev-auth0-logs: it is DISABLED"),
+        (
+            {"pattern_result": False},
+            "[FAIL] EventBridge TestEventPattern with the sample Auth0 events: "
+            "the deployed pattern rejects Auth0 events of type",
+        ),
+        ({"stream_status": "CREATING"}, "[FAIL] Firehose stream auth0-log-archive-dev: it is CREATING"),
+        ({"newest": NOW - timedelta(hours=30)}, "[FAIL] objects in the last 24 h: no object under"),
+        ({"newest": None}, "[FAIL] objects in the last 24 h: no object under"),
+        ({"waiting": "3"}, "[FAIL] dead-letter queue auth0-log-archive-dev-undelivered: 3 undelivered events"),
+        ({"alarm_state": "ALARM"}, "[FAIL] alarms: in ALARM: auth0-log-archive-dev-no-events"),
+    ],
+)
+def test_each_failure_gives_a_failed_verdict(broken: dict, expected: str) -> None:
+    stubs = Stubs()
+    healthy(stubs, **broken)
+    lines, passed = verify(environment(), stubs)
+    assert not passed
+    assert any(line.startswith(f"  {expected}") for line in lines), lines
+    assert lines[-1] == "Verdict: FAILED: 1 of 8 checks failed"
+
+
+def test_alarms_without_data_are_a_warning_not_a_failure() -> None:
+    stubs = Stubs()
+    healthy(stubs, alarm_state="INSUFFICIENT_DATA")
+    lines, passed = verify(environment(), stubs)
+    assert passed
+    assert "  [warn] alarms: none firing; INSUFFICIENT_DATA (no data yet): auth0-log-archive-dev-no-events" in lines
+
+
+def test_credentials_for_another_account_stop_the_checks() -> None:
+    stubs = Stubs()
+    stubs.add("sts", "get_caller_identity", {"Account": "999999999999", "Arn": "arn:aws:iam::999999999999:user/x",
+                                             "UserId": "x"})  # fmt: skip
+    lines, passed = verify(environment(), stubs)
+    assert not passed
+    assert lines[1] == ("  [FAIL] credentials are for the environment's account: they are for account "
+                        "999999999999, the environment is 111111111111")  # fmt: skip
+    assert len(lines) == 3
+
+
+def test_aws_errors_are_reported_per_check() -> None:
+    stubs = Stubs()
+    stubs.add("sts", "get_caller_identity", {"Account": "111111111111", "Arn": "arn:aws:iam::111111111111:user/x",
+                                             "UserId": "x"})  # fmt: skip
+    stubs.error("events", "describe_event_source", "ResourceNotFoundException", "Event source not found")
+    stubs.error("events", "describe_rule", "ResourceNotFoundException", "Rule does not exist")
+    stubs.add("firehose", "describe_delivery_stream", {"DeliveryStreamDescription": {
+        "DeliveryStreamName": "s", "DeliveryStreamARN": "arn:aws:firehose:us-east-1:111111111111:deliverystream/s",
+        "DeliveryStreamStatus": "ACTIVE",
+        "DeliveryStreamType": "DirectPut", "VersionId": "1", "Destinations": [], "HasMoreDestinations": False}})  # fmt: skip
+    for _ in range(2):
+        stubs.add("s3", "list_objects_v2", {"IsTruncated": False})
+    stubs.error("sqs", "get_queue_url", "AccessDenied", "not allowed")
+    stubs.error("cloudwatch", "describe_alarms", "AccessDenied", "not allowed")
+    lines, passed = verify(environment(), stubs)
+    assert not passed
+    text = "\n".join(lines)
+    assert "[FAIL] partner event source: AWS refused: ResourceNotFoundException: Event source not found" in text
+    assert "[FAIL] rule auth0-log-archive-dev-auth0-logs: AWS refused: ResourceNotFoundException" in text
+    assert "[FAIL] EventBridge TestEventPattern with the sample Auth0 events: no deployed rule pattern" in text
+    assert "[FAIL] dead-letter queue auth0-log-archive-dev-undelivered: AWS refused: AccessDenied" in text
+
+
+def test_a_managed_stream_is_found_by_its_rule() -> None:
+    managed_source = "aws.partner/auth0.com/acme-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/auth0.logs"
+    stubs = Stubs()
+    stubs.add("events", "list_event_buses", {"EventBuses": [{"Name": "aws.partner/auth0.com/other/auth0.logs"},
+                                                            {"Name": managed_source}]},
+              {"NamePrefix": "aws.partner/auth0.com/"})  # fmt: skip
+    stubs.error("events", "describe_rule", "ResourceNotFoundException")
+    stubs.add("events", "describe_rule", {"Name": "r"}, {"Name": "auth0-log-archive-managed-auth0-logs",
+                                                         "EventBusName": managed_source})  # fmt: skip
+    healthy(stubs, source=managed_source)
+    checks = Verifier(environment("managed"), stubs, now=NOW).run()
+    stubs.all_used()
+    assert all(c.passed for c in checks), [c.line() for c in checks]
+    assert checks[1].detail == f"{managed_source} is ACTIVE and its partner bus exists"
