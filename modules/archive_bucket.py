@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -23,11 +24,11 @@ class ObjectLock:
 
 
 class AccessLogBucket(Construct):
-    """Receives S3 server access logs of one source bucket.
+    """Receives the S3 server access logs of the stack's other buckets.
 
     Encrypted with SSE-S3: S3 log delivery cannot write to an SSE-KMS
     bucket. Only the S3 logging service may write, and only for the source
-    bucket in this account.
+    buckets, in this account.
     """
 
     def __init__(
@@ -37,7 +38,7 @@ class AccessLogBucket(Construct):
         *,
         bucket_name: str,
         account_id: str,
-        source_bucket_arn: str,
+        source_bucket_arns: Sequence[str],
         expire_after_days: int,
     ) -> None:
         super().__init__(scope, id)
@@ -53,7 +54,7 @@ class AccessLogBucket(Construct):
                     [f"arn:aws:s3:::{bucket_name}/*"],
                     principal={"Service": "logging.s3.amazonaws.com"},
                     condition={
-                        "ArnEquals": {"aws:SourceArn": source_bucket_arn},
+                        "ArnEquals": {"aws:SourceArn": list(source_bucket_arns)},
                         "StringEquals": {"aws:SourceAccount": account_id},
                     },
                 )
@@ -93,16 +94,9 @@ class ArchiveBucket(Construct):
             bucket_name=bucket_name,
             kms_key_arn=key.arn,
             retention=retention,
+            access_log_bucket=access_log_bucket,
             prevent_destroy=prevent_destroy,
         )
-        if access_log_bucket is not None:
-            aws.s3_bucket_logging.S3BucketLoggingA(
-                self,
-                "access_logging",
-                bucket=self.bucket.name,
-                target_bucket=access_log_bucket,
-                target_prefix=f"{bucket_name}/",
-            )
         if object_lock is not None:
             # Enabling Object Lock through this resource works on an existing,
             # versioned bucket; the bucket is not replaced.

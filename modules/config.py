@@ -12,6 +12,7 @@ Nothing here touches Terraform or cdktf: the stacks receive finished
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -142,6 +143,10 @@ class Environment:
     object_lock_mode: str | None = None  # "GOVERNANCE" or "COMPLIANCE"
     object_lock_days: int | None = None
     auth0: Auth0Stream | None = None  # a stream managed by this stack
+    athena: bool = True
+    athena_start_date: str | None = None  # "YYYY-MM-DD"; None: as far back as objects live
+    athena_scan_limit_mib: int = 10240
+    athena_results_expire_days: int = 7
 
     @property
     def stack_name(self) -> str:
@@ -250,6 +255,18 @@ def _tags(value: Any) -> str | None:
     return None
 
 
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "true or false"
+
+
+def _date(value: Any) -> str | None:
+    try:
+        datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return "a date, YYYY-MM-DD"
+    return None if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else "a date, YYYY-MM-DD"
+
+
 def _lock_mode(value: Any) -> str | None:
     if isinstance(value, str) and value.upper() in OBJECT_LOCK_MODES:
         return None
@@ -343,6 +360,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "object_lock_days", "Days each new log object is locked against deletion (with object_lock_mode).", _integer(1)
     ),
+    Setting(
+        "athena",
+        "Query the archive with Athena: Glue table, workgroup, results bucket, named queries.",
+        _boolean,
+        default=True,
+    ),
+    Setting("athena_start_date", "Optional: the first day Athena's partition projection covers (YYYY-MM-DD).", _date),
+    Setting(
+        "athena_scan_limit_mib",
+        "Athena workgroup limit on the data one query may scan, in MiB (at least 10).",
+        _integer(10),
+        default=10240,
+    ),
+    Setting(
+        "athena_results_expire_days", "Days Athena query results are kept in their bucket.", _integer(1, 365), default=7
+    ),
     Setting("tags", "Tags added to every resource through the provider's default_tags.", _tags, default={}),
     Setting("backend", 'Where the state is kept: absent or type "local" for a local file, or type "s3".', _any_table),
 )
@@ -364,10 +397,6 @@ def _string_list(allowed: tuple[str, ...], what: str) -> Check:
         return None if ok else f"{what} among {', '.join(allowed)}"
 
     return check
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "true or false"
 
 
 AUTH0_KEYS: dict[str, Check] = {
@@ -576,6 +605,10 @@ class _Validator:
             object_lock_mode=merged["object_lock_mode"].upper() if merged.get("object_lock_mode") else None,
             object_lock_days=merged.get("object_lock_days"),
             auth0=self.auth0_stream(name, merged, own.get("auth0")),
+            athena=merged["athena"],
+            athena_start_date=merged.get("athena_start_date"),
+            athena_scan_limit_mib=merged["athena_scan_limit_mib"],
+            athena_results_expire_days=merged["athena_results_expire_days"],
         )
 
     @staticmethod

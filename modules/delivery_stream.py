@@ -12,13 +12,8 @@ from modules.iam import ServiceRole, statement
 
 firehose = aws.kinesis_firehose_delivery_stream
 
-# Objects land under logs/YYYY/MM/DD/HH/ (UTC, the hour Firehose received the
-# events): the layout of the original console setup, under a "logs/" prefix
-# so that query engines never read the error output next to it.
-RECORD_PREFIX = "logs/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
-ERROR_OUTPUT_PREFIX = (
-    "errors/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
-)
+RECORD_PREFIX = naming.LOG_PREFIX + naming.TIME_LAYOUT  # logs/YYYY/MM/DD/HH/: see modules/naming.py
+ERROR_OUTPUT_PREFIX = naming.ERROR_PREFIX + naming.TIME_LAYOUT
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,24 @@ def alarm_topic(prefix: str) -> str:
 
 def alarm(prefix: str, suffix: str) -> str:
     return f"{prefix}-{suffix}"
+
+
+# Where Firehose writes in the archive bucket: logs/YYYY/MM/DD/HH/ (UTC, the
+# hour Firehose received the events), the layout of the original console
+# setup under a "logs/" prefix, so that query engines never read the error
+# output beside it.
+LOG_PREFIX = "logs/"
+TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
+
+
+def athena_database(prefix: str) -> str:
+    return prefix.replace("-", "_")  # Glue and Athena names take no hyphens
+
+
+def athena_workgroup(prefix: str) -> str:
+    return prefix
+
+
+def athena_results_bucket(prefix: str, account_id: str) -> str:
+    return f"{archive_bucket(prefix, account_id)}-athena-results"

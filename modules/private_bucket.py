@@ -35,7 +35,8 @@ class PrivateBucket(Construct):
     versioned, default encryption (SSE-KMS with ``kms_key_arn``, else
     SSE-S3), a bucket policy that denies requests without TLS plus
     ``policy_statements``, a lifecycle from ``retention``, ``force_destroy``
-    off and, by default, ``prevent_destroy``.
+    off and, by default, ``prevent_destroy``. With ``access_log_bucket``,
+    S3 server access logs go there, under "<bucket name>/".
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class PrivateBucket(Construct):
         retention: Retention,
         kms_key_arn: str | None = None,
         policy_statements: Sequence[Statement] = (),
+        access_log_bucket: str | None = None,
         prevent_destroy: bool = True,
     ) -> None:
         super().__init__(scope, id)
@@ -99,6 +101,14 @@ class PrivateBucket(Construct):
             # S3 rejects policy writes while the public access block is being applied.
             depends_on=[public_access_block],
         )
+        if access_log_bucket is not None:
+            aws.s3_bucket_logging.S3BucketLoggingA(
+                self,
+                "access_logging",
+                bucket=bucket,
+                target_bucket=access_log_bucket,
+                target_prefix=f"{bucket_name}/",
+            )
         lifecycle.S3BucketLifecycleConfiguration(
             self,
             "lifecycle",

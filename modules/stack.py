@@ -8,7 +8,9 @@ from constructs import Construct
 from modules import aws, naming
 from modules.alarms import PipelineAlarms, WatchedPipeline
 from modules.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
+from modules.archive_queries import ArchiveQueries
 from modules.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
+from modules.auth0_log_table import projection_start
 from modules.config import Environment
 from modules.delivery_stream import Buffering, DeliveryStream
 from modules.encryption_key import ArchiveKey
@@ -38,7 +40,11 @@ class ArchiveStack(TerraformStack):
             "access_logs",
             bucket_name=naming.access_log_bucket(prefix, account),
             account_id=account,
-            source_bucket_arn=f"arn:aws:s3:::{archive_name}",
+            source_bucket_arns=[
+                f"arn:aws:s3:::{name}"
+                for name in (archive_name, naming.athena_results_bucket(prefix, account) if env.athena else None)
+                if name
+            ],
             expire_after_days=env.expire_after_days,
         )
         bucket = ArchiveBucket(
@@ -97,6 +103,32 @@ class ArchiveStack(TerraformStack):
             no_events_hours=env.no_events_alarm_hours,
             email=env.alarm_email,
         )
+
+        if env.athena:
+            queries = ArchiveQueries(
+                self,
+                "queries",
+                prefix=prefix,
+                account_id=account,
+                archive_bucket_name=bucket.name,
+                key=key,
+                projection_start=projection_start(env.athena_start_date, env.expire_after_days),
+                scan_limit_bytes=env.athena_scan_limit_mib * 2**20,
+                results_expire_days=env.athena_results_expire_days,
+                access_log_bucket=access_logs.name,
+            )
+            TerraformOutput(
+                self,
+                "athena_workgroup",
+                value=queries.workgroup.name,
+                description="Athena workgroup to run the named queries in",
+            )
+            TerraformOutput(
+                self,
+                "athena_table",
+                value=f"{queries.database.name}.{queries.table.name}",
+                description="Glue table over the archive",
+            )
 
         for output, value, description in (
             ("archive_bucket_name", bucket.name, "S3 bucket that keeps the Auth0 logs"),

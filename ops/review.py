@@ -135,6 +135,16 @@ DESCRIBE: dict[str, Callable[[Resource], str]] = {
     "aws_sns_topic": lambda r: f"topic {r['name']}, key {readable(r.get('kms_master_key_id', 'none'))}",
     "aws_sns_topic_subscription": lambda r: f"  subscription {r['protocol']} {r['endpoint']}",
     "aws_cloudwatch_metric_alarm": _alarm,
+    "aws_glue_catalog_table": lambda r: (
+        f"table {r['name']} over {r['storage_descriptor']['location']}, hourly "
+        f"partitions projected from {r['parameters']['projection.dt.range'].split(',')[0]}"
+    ),
+    "aws_athena_workgroup": lambda r: (
+        f"workgroup {r['name']}, scan limit "
+        f"{r['configuration']['bytes_scanned_cutoff_per_query'] // 2**20} MiB per query, results "
+        f"{r['configuration']['result_configuration']['output_location']}"
+    ),
+    "aws_athena_named_query": lambda r: f"named query {r['name']}",
     "auth0_log_stream": lambda r: (
         f"Auth0 log stream {r['name']!r} -> account {r['sink']['aws_account_id']}, "
         f"region {r['sink']['aws_region']}, filters {[f['name'] for f in r.get('filters', [])] or 'all events'}"
@@ -187,7 +197,7 @@ def summary(doc: Document) -> list[str]:
 GROUPS = (
     ("auth0_log_stream", "Auth0"), ("key", "Encryption key"), ("ingest", "EventBridge"),
     ("delivery", "Firehose"), ("archive", "Archive bucket"), ("access_logs", "Access log bucket"),
-    ("alarms", "Alarms"), ("", "Other"),
+    ("alarms", "Alarms"), ("queries", "Athena"), ("", "Other"),
 )  # fmt: skip
 
 

@@ -121,7 +121,7 @@ def test_access_to_the_archive_is_logged_to_its_own_bucket(prod: dict) -> None:
     archive_name, _ = archive(prod)
     logs_name, logs_bucket = access_logs(prod)
     assert logs_bucket["bucket"] == "auth0-log-archive-prod-333333333333-access-logs"
-    _, logging = only(prod, "aws_s3_bucket_logging")
+    _, logging = named(prod, "aws_s3_bucket_logging", "archive_bucket_access_logging")
     assert logging == logging | {
         "bucket": ref("aws_s3_bucket", archive_name, "id"),
         "target_bucket": ref("aws_s3_bucket", logs_name, "id"),
@@ -129,7 +129,7 @@ def test_access_to_the_archive_is_logged_to_its_own_bucket(prod: dict) -> None:
     }
 
 
-def test_access_log_bucket_takes_only_s3_log_delivery_for_the_archive(prod: dict) -> None:
+def test_access_log_bucket_takes_only_s3_log_delivery_for_our_buckets(prod: dict) -> None:
     name, _ = access_logs(prod)
     # S3 cannot deliver server access logs to an SSE-KMS bucket.
     assert setting(prod, "aws_s3_bucket_server_side_encryption_configuration", name)["rule"] == [
@@ -143,7 +143,12 @@ def test_access_log_bucket_takes_only_s3_log_delivery_for_the_archive(prod: dict
         "Action": ["s3:PutObject"],
         "Resource": ["arn:aws:s3:::auth0-log-archive-prod-333333333333-access-logs/*"],
         "Condition": {
-            "ArnEquals": {"aws:SourceArn": "arn:aws:s3:::auth0-log-archive-prod-333333333333"},
+            "ArnEquals": {
+                "aws:SourceArn": [
+                    "arn:aws:s3:::auth0-log-archive-prod-333333333333",
+                    "arn:aws:s3:::auth0-log-archive-prod-333333333333-athena-results",
+                ]
+            },
             "StringEquals": {"aws:SourceAccount": "333333333333"},
         },
     }

@@ -22,7 +22,7 @@ def test_summary_states_what_a_reviewer_checks(prod: dict) -> None:
     assert "under logs/YYYY/MM/DD/HH/, GZIP, buffer 900 s / 64 MiB" in text
     assert "dead letters to (sqs_queue ingest_dead_letter_queue)" in text
     assert "alarm auth0-log-archive-prod-no-events: AWS/Firehose IncomingRecords Sum LessThanThreshold 1" in text
-    assert "38 resources in all." in text
+    assert "54 resources in all." in text
     assert "Note: nobody is subscribed to the alarm topic" in text
     # Sections follow the data: Auth0/EventBridge before Firehose before the bucket.
     assert text.index("EventBridge:") < text.index("Firehose:") < text.index("Archive bucket:")
@@ -69,4 +69,7 @@ def test_synth_keeps_the_previous_version_of_a_changed_stack(tmp_path: Path) -> 
     lines = review("auth0-log-archive-dev", current, previous)
     assert lines[0].startswith("Stack auth0-log-archive-dev (")
     changes = lines[lines.index(next(x for x in lines if x.startswith("Changes since"))) + 1 :]
-    assert changes and all("expiration[0].days: 90 -> 120" in line for line in changes)
+    assert any("archive_bucket_lifecycle" in line and "expiration[0].days: 90 -> 120" in line for line in changes)
+    # The Athena projection reaches back as far as objects live: it follows the expiry.
+    assert any("projection.dt.range: NOW-90DAYS,NOW -> NOW-120DAYS,NOW" in line for line in changes)
+    assert len(changes) == 3  # and the access log bucket's expiry

@@ -71,7 +71,12 @@ def test_outputs_reference_the_resources(dev: dict) -> None:
     queue, _ = only(dev, "aws_sqs_queue")
     archive, _ = only(dev, "aws_cloudwatch_event_archive")
     topic, _ = only(dev, "aws_sns_topic")
+    database, _ = only(dev, "aws_glue_catalog_database")
+    table, _ = only(dev, "aws_glue_catalog_table")
+    workgroup, _ = only(dev, "aws_athena_workgroup")
     assert {name: out["value"] for name, out in dev["output"].items()} == {
+        "athena_workgroup": ref("aws_athena_workgroup", workgroup, "name"),
+        "athena_table": f"{ref('aws_glue_catalog_database', database, 'name')}.{ref('aws_glue_catalog_table', table, 'name')}",
         "archive_bucket_name": ref("aws_s3_bucket", bucket, "id"),
         "access_log_bucket_name": ref("aws_s3_bucket", logs, "id"),
         "delivery_stream_arn": ref("aws_kinesis_firehose_delivery_stream", stream, "arn"),

@@ -1,0 +1,123 @@
+"""Athena over the archive: a Glue table with partition projection, a workgroup
+with enforced settings and its own results bucket, and the named queries."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from modules import aws, naming
+from modules.auth0_log_table import (
+    DATA_FIELDS,
+    ENVELOPE,
+    NAMED_QUERIES,
+    PARTITION,
+    SERDE,
+    SERDE_PARAMETERS,
+    TABLE,
+    location,
+    projection,
+)
+from modules.encryption_key import ArchiveKey
+from modules.private_bucket import PrivateBucket, Retention
+
+glue = aws.glue_catalog_table
+athena = aws.athena_workgroup
+
+
+class ArchiveQueries(Construct):
+    """Query the archive with Athena, the day it is deployed.
+
+    No crawler and no ``MSCK REPAIR``: the table projects its hourly
+    partitions from the Firehose layout. The workgroup enforces its settings
+    (results encrypted with the environment's key in a bucket that forgets
+    them after ``results_expire_days``, a per-query scan limit), so a query
+    cannot write results elsewhere or scan the whole archive by mistake.
+    Athena reads only objects still in S3 Standard: the Glacier transition
+    is also the end of the query window.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefix: str,
+        account_id: str,
+        archive_bucket_name: str,
+        key: ArchiveKey,
+        projection_start: str,
+        scan_limit_bytes: int,
+        results_expire_days: int = 7,
+        access_log_bucket: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.results = PrivateBucket(
+            self,
+            "results",
+            bucket_name=naming.athena_results_bucket(prefix, account_id),
+            kms_key_arn=key.arn,
+            retention=Retention(expire_after_days=results_expire_days, noncurrent_expire_after_days=1),
+            access_log_bucket=access_log_bucket,
+            prevent_destroy=False,  # query results, not audit data
+        )
+        self.database = aws.glue_catalog_database.GlueCatalogDatabase(
+            self,
+            "database",
+            name=naming.athena_database(prefix),
+            description="Auth0 tenant logs archived by this stack",
+        )
+        columns = [glue.GlueCatalogTableStorageDescriptorColumns(name=name, type=kind) for name, kind in ENVELOPE]
+        hour = glue.GlueCatalogTablePartitionKeys(name=PARTITION, type="string", comment="Firehose hour, UTC")
+        self.table = glue.GlueCatalogTable(
+            self,
+            "table",
+            database_name=self.database.name,
+            name=TABLE,
+            description=f"Auth0 log events as EventBridge delivered them; the Auth0 record is detail.data "
+            f"({len(DATA_FIELDS)} typed fields)",
+            table_type="EXTERNAL_TABLE",
+            parameters=projection(archive_bucket_name, projection_start),
+            partition_keys=[hour],
+            storage_descriptor=glue.GlueCatalogTableStorageDescriptor(
+                location=location(archive_bucket_name),
+                input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                compressed=True,
+                ser_de_info=glue.GlueCatalogTableStorageDescriptorSerDeInfo(
+                    serialization_library=SERDE, parameters=SERDE_PARAMETERS
+                ),
+                columns=columns,
+            ),
+        )
+        self.workgroup = athena.AthenaWorkgroup(
+            self,
+            "workgroup",
+            name=naming.athena_workgroup(prefix),
+            description="Queries over the Auth0 log archive",
+            configuration=athena.AthenaWorkgroupConfiguration(
+                enforce_workgroup_configuration=True,
+                publish_cloudwatch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=scan_limit_bytes,
+                engine_version=athena.AthenaWorkgroupConfigurationEngineVersion(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.AthenaWorkgroupConfigurationResultConfiguration(
+                    output_location=f"s3://{self.results.name}/",
+                    encryption_configuration=athena.AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration(
+                        encryption_option="SSE_KMS", kms_key_arn=key.arn
+                    ),
+                ),
+            ),
+        )
+        self.queries = [
+            aws.athena_named_query.AthenaNamedQuery(
+                self,
+                query.name.replace("-", "_"),
+                name=query.name,
+                description=query.description,
+                database=self.database.name,
+                workgroup=self.workgroup.id,
+                query=query.sql,
+            )
+            for query in NAMED_QUERIES
+        ]

@@ -1,0 +1,65 @@
+"""modules/archive_queries.py: the Glue table, the workgroup and the named queries, as synthesized."""
+
+from __future__ import annotations
+
+from modules.auth0_log_table import NAMED_QUERIES
+from tests.helpers import named, only, ref, resources
+
+
+def test_table_reads_the_archive_bucket_with_projection(prod: dict) -> None:
+    bucket, _ = named(prod, "aws_s3_bucket", "archive_bucket")
+    database, db = only(prod, "aws_glue_catalog_database")
+    _, table = only(prod, "aws_glue_catalog_table")
+    assert db["name"] == "auth0_log_archive_prod"
+    assert table["database_name"] == ref("aws_glue_catalog_database", database, "name")
+    assert table["table_type"] == "EXTERNAL_TABLE"
+    location = f"s3://{ref('aws_s3_bucket', bucket, 'id')}/logs/"
+    assert table["storage_descriptor"]["location"] == location
+    assert table["parameters"]["storage.location.template"] == location + "${dt}/"
+    assert table["parameters"]["projection.dt.range"] == "NOW-400DAYS,NOW"
+    assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "Firehose hour, UTC"}]
+    serde = table["storage_descriptor"]["ser_de_info"]
+    assert serde["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert "crawler" not in " ".join(prod["resource"])
+
+
+def test_workgroup_enforces_encrypted_results_and_a_scan_limit(prod: dict, variant_stacks: dict[str, dict]) -> None:
+    key, _ = only(prod, "aws_kms_key")
+    results, bucket = named(prod, "aws_s3_bucket", "queries_results_bucket")
+    assert bucket["bucket"] == "auth0-log-archive-prod-333333333333-athena-results"
+    _, workgroup = only(prod, "aws_athena_workgroup")
+    config = workgroup["configuration"]
+    assert config["enforce_workgroup_configuration"] is True
+    assert config["bytes_scanned_cutoff_per_query"] == 10 * 2**30
+    assert config["result_configuration"] == {
+        "output_location": f"s3://{ref('aws_s3_bucket', results, 'id')}/",
+        "encryption_configuration": {"encryption_option": "SSE_KMS", "kms_key_arn": ref("aws_kms_key", key, "arn")},
+    }
+    lifecycle = next(r for r in resources(prod, "aws_s3_bucket_lifecycle_configuration").values()
+                     if r["bucket"] == ref("aws_s3_bucket", results, "id"))  # fmt: skip
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 7}]
+
+
+def test_named_queries_run_in_the_workgroup_on_the_database(prod: dict) -> None:
+    database, _ = only(prod, "aws_glue_catalog_database")
+    workgroup, _ = only(prod, "aws_athena_workgroup")
+    queries = {q["name"]: q for q in resources(prod, "aws_athena_named_query").values()}
+    assert sorted(queries) == sorted(q.name for q in NAMED_QUERIES)
+    for query in NAMED_QUERIES:
+        synthesized = queries[query.name]
+        assert synthesized["query"] == query.sql
+        assert synthesized["database"] == ref("aws_glue_catalog_database", database, "name")
+        assert synthesized["workgroup"] == ref("aws_athena_workgroup", workgroup, "id")
+
+
+def test_athena_can_be_left_out(variant_stacks: dict[str, dict]) -> None:
+    # "minimal" takes the default (on); turning it off removes every Athena resource.
+    assert resources(variant_stacks["minimal"], "aws_athena_workgroup")
+    from modules.config import parse_config
+    from tests.conftest import VARIANTS_TOML, synth_all
+
+    off = VARIANTS_TOML.replace("[environments.minimal]", "[environments.minimal]\nathena = false")
+    doc = synth_all(parse_config(off, "off.toml"))["minimal"]
+    for resource_type in ("aws_athena_workgroup", "aws_glue_catalog_table", "aws_athena_named_query"):
+        assert resources(doc, resource_type) == {}
+    assert "athena_workgroup" not in doc["output"]
