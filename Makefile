@@ -18,7 +18,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint bench scan cli cli-synth plan deploy review verify install check-node clean
+.PHONY: synth test lint bench scan cost cli cli-synth plan deploy review verify install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -84,6 +84,11 @@ review: install
 
 verify: install
 	$(PIPENV) run python -m ops verify --env "$(ENV)" --within-hours "$(or $(WITHIN_HOURS),24)"
+
+# make cost EVENTS_PER_DAY=1000000 [ENV=prod] [PLOT=cost.png]
+cost: install
+	$(PIPENV) run python -m ops.cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \
+	  $(if $(ENV),--env "$(ENV)") $(if $(PLOT),--plot "$(PLOT)")
 
 bench: install
 	$(PIPENV) run python bench/run.py

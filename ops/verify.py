@@ -19,15 +19,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from modules import naming
 from modules.config import Environment
+from ops.auth0_events import SAMPLE_EVENTS, sample_events
 
-SAMPLE_EVENTS = Path(__file__).resolve().parent / "sample-events"
 AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"
 ALARM_SUFFIXES = (
     "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
@@ -49,10 +48,6 @@ class Check:
 
 class CheckFailed(Exception):
     """The check's negative verdict, with what was found."""
-
-
-def sample_events() -> list[dict[str, Any]]:
-    return [json.loads(path.read_text()) for path in sorted(SAMPLE_EVENTS.glob("*.json"))]
 
 
 class Verifier:
