@@ -335,8 +335,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "replay_window_days",
-        "Days the EventBridge archive keeps every event for replay after an outage.",
-        _integer(1, 365),
+        "Days the EventBridge archive keeps every event for replay after an outage (0: no archive).",
+        _integer(0, 365),
         default=14,
     ),
     Setting(

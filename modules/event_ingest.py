@@ -33,7 +33,7 @@ class PartnerEventIngest(Construct):
     ``max_event_age_seconds``, then puts the event into an encrypted
     dead-letter queue that only this rule may write to. Every event is also
     kept ``replay_window_days`` in an EventBridge archive, so the window of
-    an outage downstream can be replayed.
+    an outage downstream can be replayed (0: no archive).
 
     When this stack also manages the Auth0 log stream, pass its partner event
     source (a reference) and the stream as ``partner_event_source_owner``.
@@ -136,6 +136,11 @@ class PartnerEventIngest(Construct):
             ),
         )
 
+        self.archive = self._replay_archive(name, pattern, key, replay_window_days) if replay_window_days else None
+
+    def _replay_archive(
+        self, name: str, pattern: str, key: ArchiveKey, replay_window_days: int
+    ) -> aws.cloudwatch_event_archive.CloudwatchEventArchive:
         # As EventBridge documents for archives: metadata to any EventBridge
         # caller, data keys only in the context of this bus.
         key.allow_service("EventBridgeDescribesKey", "events.amazonaws.com", ["kms:DescribeKey"], None)
@@ -145,7 +150,7 @@ class PartnerEventIngest(Construct):
             ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncrypt*"],
             {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": self.bus.arn}},
         )
-        self.archive = aws.cloudwatch_event_archive.CloudwatchEventArchive(
+        return aws.cloudwatch_event_archive.CloudwatchEventArchive(
             self,
             "archive",
             name=naming.replay_archive(name),

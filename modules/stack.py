@@ -137,10 +137,16 @@ class ArchiveStack(TerraformStack):
             ("event_bus_arn", ingest.bus.arn, "Partner event bus of the Auth0 event source"),
             ("event_rule_arn", ingest.rule.arn, "EventBridge rule that forwards Auth0 log events"),
             ("dead_letter_queue_url", ingest.dead_letter_queue.url, "SQS queue of events that could not be delivered"),
-            ("replay_archive_arn", ingest.archive.arn, "EventBridge archive to replay events from"),
             ("alarm_topic_arn", alarms.topic.arn, "SNS topic of the pipeline's alarms: subscribe to it"),
         ):
             TerraformOutput(self, output, value=value, description=description)
+        if ingest.archive is not None:
+            TerraformOutput(
+                self,
+                "replay_archive_arn",
+                value=ingest.archive.arn,
+                description="EventBridge archive to replay events from",
+            )
 
     def _auth0_side(self, env: Environment) -> tuple[str, Auth0EventBridgeLogStream | None]:
         """The partner event source: configured, or that of the log stream this stack manages."""

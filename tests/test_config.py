@@ -324,8 +324,8 @@ def test_config_file_comes_from_the_environment_variable() -> None:
             "environments.toml: environments.dev.object_lock_days: expected at most expire_after_days (400): a locked object cannot expire, got 500",
         ),
         (
-            with_dev(replay_window_days="0"),
-            "environments.toml: environments.dev.replay_window_days: expected an integer from 1 to 365, got 0",
+            with_dev(replay_window_days="-1"),
+            "environments.toml: environments.dev.replay_window_days: expected an integer from 0 to 365, got -1",
         ),
         (
             with_dev(alarm_email='"security"'),

@@ -11,7 +11,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from tests.conftest import SHARED
-from tests.helpers import named, only, policy, ref, statements_by_sid
+from tests.helpers import named, only, policy, ref, resources, statements_by_sid
 from tests.sample_events import envelope, schema_shaped_records
 
 DEV_SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
@@ -174,3 +174,15 @@ def test_every_event_is_archived_for_replay(prod: dict, dev: dict, variant_stack
         "StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": ref("aws_cloudwatch_event_bus", bus, "arn")}
     }
     assert len(only(dev, "aws_cloudwatch_event_archive")[1]["name"]) <= 48  # EventBridge's limit
+
+
+def test_no_archive_when_the_replay_window_is_zero() -> None:
+    from modules.config import parse_config
+    from tests.conftest import VARIANTS_TOML, synth_all
+
+    text = VARIANTS_TOML.replace("[environments.minimal]", "[environments.minimal]\nreplay_window_days = 0")
+    doc = synth_all(parse_config(text, "no-archive.toml"))["minimal"]
+    assert resources(doc, "aws_cloudwatch_event_archive") == {}
+    _, key = only(doc, "aws_kms_key")
+    assert "EventBridgeEncryptsReplayArchive" not in statements_by_sid(policy(key))
+    assert "replay_archive_arn" not in doc["output"]
