@@ -5,7 +5,8 @@
 # locked dependencies (into .venv/).
 
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# Python 3.11 (what the lock file is tested with) when present, else python3 if it is 3.11 or newer.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PIPENV_VERSION := 2026.10.3
 TOOLS := $(CURDIR)/.tools
 PIPENV := $(TOOLS)/pipenv/bin/pipenv
@@ -38,7 +39,8 @@ check-node:
 	  { echo "Node.js $$(node --version) is too old: 20 or newer is needed, 22 recommended." >&2; exit 1; }
 
 $(PIPENV):
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@[ -n "$(PYTHON)" ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed: install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(TOOLS)/pipenv
 	$(TOOLS)/pipenv/bin/pip install --quiet --disable-pip-version-check pipenv==$(PIPENV_VERSION)
 
