@@ -22,7 +22,8 @@ class ArchiveStack(TerraformStack):
     """Auth0 partner events → EventBridge rule → Firehose → S3 (→ Glacier → expiry).
 
     Around it: a dead-letter queue and a replay archive (nothing lost), an
-    access log bucket, one KMS key for everything at rest, and alarms.
+    access log bucket, one KMS key for everything at rest, alarms, Athena
+    over the archive, and optionally the Auth0 log stream itself.
     """
 
     def __init__(self, scope: Construct, env: Environment) -> None:
@@ -35,16 +36,13 @@ class ArchiveStack(TerraformStack):
         account, region = env.aws_account_id, env.aws_region
         key = ArchiveKey(self, "key", alias=naming.key_alias(prefix), account_id=account)
         archive_name = naming.archive_bucket(prefix, account)
+        logged_buckets = [archive_name] + ([naming.athena_results_bucket(prefix, account)] if env.athena else [])
         access_logs = AccessLogBucket(
             self,
             "access_logs",
             bucket_name=naming.access_log_bucket(prefix, account),
             account_id=account,
-            source_bucket_arns=[
-                f"arn:aws:s3:::{name}"
-                for name in (archive_name, naming.athena_results_bucket(prefix, account) if env.athena else None)
-                if name
-            ],
+            source_bucket_arns=[f"arn:aws:s3:::{name}" for name in logged_buckets],
             expire_after_days=env.expire_after_days,
         )
         bucket = ArchiveBucket(
