@@ -27,6 +27,8 @@ def main() -> int:
         return EXIT_BAD_CONFIG
 
     # Imported after validation: a bad file is reported without starting jsii.
+    # jsii calls Node 20 end of life in a banner on every run; it works, and 22 is recommended.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from modules.app import synthesize
 
     for stack in synthesize(config):
