@@ -69,11 +69,15 @@ def test_plan_refuses_a_terraform_without_native_state_locking(tmp_path: Path) -
     assert result.stderr == ("error: Terraform 1.9 is too old: 1.10 or newer is needed for S3-native state locking\n")
 
 
-@pytest.mark.skipif((ROOT / "tools/cdktf-cli/node_modules/.bin/cdktf").exists(), reason="the CLI is installed")
-def test_deploy_without_the_cli_says_how_to_get_it(tmp_path: Path) -> None:
-    result = run_ops("deploy", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4"))
-    assert result.returncode == 1
-    assert "the cdktf CLI is not installed: run make cli" in result.stderr
+def test_deploy_without_the_cli_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.config import load_config
+    from ops import rollout
+    from ops.common import OperatorError
+
+    monkeypatch.setenv("PATH", f"{fake_terraform(tmp_path, '1.11.4')}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(rollout, "CDKTF_CLI", tmp_path / "no-cli" / "cdktf")
+    with pytest.raises(OperatorError, match="the cdktf CLI is not installed: run make cli"):
+        rollout.deploy(load_config(ROOT / "environments.toml").environment("dev"))
 
 
 def test_review_prints_the_summary() -> None:
