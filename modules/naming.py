@@ -51,6 +51,13 @@ def alarm_topic(prefix: str) -> str:
     return f"{prefix}-alarms"
 
 
+# The alarms modules/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
+ALARM_SUFFIXES = (
+    "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
+    "delivery-delayed", "delivery-failing", "no-events",
+)  # fmt: skip
+
+
 def alarm(prefix: str, suffix: str) -> str:
     return f"{prefix}-{suffix}"
 

@@ -25,13 +25,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from modules import naming
+
 PRICES = Path(__file__).resolve().parent / "prices.toml"
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 SECONDS_PER_DAY = 86400
 GB = 1e9  # AWS bills storage and data per GB of 10^9 bytes
 KB = 1024
 MONTHS = 24
-ALARMS = 6  # modules/alarms.py
+ALARMS = len(naming.ALARM_SUFFIXES)
 
 
 @dataclass(frozen=True)

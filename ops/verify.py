@@ -28,10 +28,6 @@ from modules.config import Environment
 from ops.auth0_events import SAMPLE_EVENTS, sample_events
 
 AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"
-ALARM_SUFFIXES = (
-    "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
-    "delivery-delayed", "delivery-failing", "no-events",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -188,7 +184,7 @@ class Verifier:
         return "empty", False
 
     def check_alarms(self) -> tuple[str, bool]:
-        expected = {naming.alarm(self.prefix, suffix) for suffix in ALARM_SUFFIXES}
+        expected = {naming.alarm(self.prefix, suffix) for suffix in naming.ALARM_SUFFIXES}
         alarms = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{self.prefix}-")["MetricAlarms"]
         states = {a["AlarmName"]: a["StateValue"] for a in alarms if a["AlarmName"] in expected}
         if missing := sorted(expected - states.keys()):

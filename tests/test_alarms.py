@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from modules.naming import ALARM_SUFFIXES
 from tests.helpers import only, policy, ref, resources, statements_by_sid
 
 
@@ -48,6 +49,8 @@ def test_every_alarm_notifies_the_topic(prod: dict) -> None:
             ]
         )
     ]
+    # make verify and make cost count on the same list.
+    assert sorted(found) == sorted(f"auth0-log-archive-prod-{s}" for s in ALARM_SUFFIXES)
     for alarm in found.values():
         assert alarm["alarm_actions"] == alarm["ok_actions"] == [ref("aws_sns_topic", topic, "arn")]
 

@@ -11,7 +11,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from modules.config import Environment, parse_config
-from ops.verify import ALARM_SUFFIXES, Verifier, report, sample_events
+from modules.naming import ALARM_SUFFIXES
+from ops.verify import Verifier, report, sample_events
 
 SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
