@@ -19,7 +19,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint bench scan cost cli cli-synth plan deploy review verify install check-node clean
+.PHONY: synth test lint bench scan cost cli cli-synth validate plan deploy review verify install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -74,6 +74,10 @@ cli-synth: install cli
 	PATH="$(TOOLS)/pipenv/bin:$$PATH" CHECKPOINT_DISABLE=1 $(CDKTF) synth --check-code-maker-output=false
 
 # One environment at a time: make plan ENV=dev, make review ENV=prod, ...
+# validate: terraform init -backend=false + validate (the registry, no credentials).
+validate: install
+	$(PIPENV) run python -m ops validate --env "$(ENV)"
+
 plan: install
 	$(PIPENV) run python -m ops plan --env "$(ENV)"
 

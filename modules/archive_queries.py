@@ -11,6 +11,7 @@ from modules.auth0_log_table import (
     ENVELOPE,
     NAMED_QUERIES,
     PARTITION,
+    PARTITION_PATH,
     SERDE,
     SERDE_PARAMETERS,
     TABLE,
@@ -19,6 +20,7 @@ from modules.auth0_log_table import (
 )
 from modules.encryption_key import ArchiveKey
 from modules.private_bucket import PrivateBucket, Retention
+from modules.terraform_text import literal
 
 glue = aws.glue_catalog_table
 athena = aws.athena_workgroup
@@ -76,7 +78,11 @@ class ArchiveQueries(Construct):
             description=f"Auth0 log events as EventBridge delivered them; the Auth0 record is detail.data "
             f"({len(DATA_FIELDS)} typed fields)",
             table_type="EXTERNAL_TABLE",
-            parameters=projection(archive_bucket_name, projection_start),
+            parameters={
+                **{name: literal(value) for name, value in projection(projection_start).items()},
+                # The bucket is a reference; Athena's ${dt} placeholder must reach AWS as written.
+                "storage.location.template": location(archive_bucket_name) + literal(PARTITION_PATH),
+            },
             partition_keys=[hour],
             storage_descriptor=glue.GlueCatalogTableStorageDescriptor(
                 location=location(archive_bucket_name),
@@ -117,7 +123,7 @@ class ArchiveQueries(Construct):
                 description=query.description,
                 database=self.database.name,
                 workgroup=self.workgroup.id,
-                query=query.sql,
+                query=literal(query.sql),
             )
             for query in NAMED_QUERIES
         ]

@@ -18,11 +18,19 @@ from cdktf import (
 )
 from constructs import Construct
 
-from modules.auth0_catalog import FILTER_CATEGORIES, PII_ALGORITHM, PII_LOG_FIELDS, PII_METHODS, unsupported_region
+from modules.auth0_catalog import (
+    FILTER_CATEGORIES,
+    PII_ALGORITHM,
+    PII_LOG_FIELDS,
+    PII_METHODS,
+    rfc3339_utc,
+    unsupported_region,
+)
+from modules.versions import AUTH0_PROVIDER_SOURCE, AUTH0_PROVIDER_VERSION
 
-PROVIDER_SOURCE = "auth0/auth0"
-PROVIDER_VERSION = "~> 1.0"
-_METADATA = TerraformProviderGeneratorMetadata(provider_name="auth0", provider_version_constraint=PROVIDER_VERSION)
+_METADATA = TerraformProviderGeneratorMetadata(
+    provider_name="auth0", provider_version_constraint=AUTH0_PROVIDER_VERSION
+)
 
 
 class Auth0Provider(TerraformProvider):
@@ -35,7 +43,7 @@ class Auth0Provider(TerraformProvider):
     def __init__(self, scope: Construct, id: str, *, domain: str) -> None:
         super().__init__(
             scope, id, terraform_resource_type="auth0", terraform_generator_metadata=_METADATA,
-            terraform_provider_source=PROVIDER_SOURCE,
+            terraform_provider_source=AUTH0_PROVIDER_SOURCE,
         )  # fmt: skip
         self.domain = domain
 
@@ -57,6 +65,10 @@ class Auth0EventBridgeLogStream(TerraformResource):
     Auth0 creates a partner event source in ``aws_account_id`` /
     ``aws_region``; its name is ``partner_event_source``, known after apply.
     Changing the account or region replaces the stream, and with it that name.
+
+    ``start_from`` (an RFC 3339 time) asks Auth0 to begin with the logs of that
+    moment. Auth0 reads it only when it creates the stream: on an existing
+    stream, changing it does nothing (use ``make backfill`` for older logs).
     """
 
     TERRAFORM_TYPE = "auth0_log_stream"
@@ -72,11 +84,12 @@ class Auth0EventBridgeLogStream(TerraformResource):
         filters: Sequence[str] = (),
         pii: PiiConfig | None = None,
         is_priority: bool | None = None,
+        start_from: str | None = None,
         provider: Auth0Provider | None = None,
         depends_on: Sequence[ITerraformDependable] | None = None,
         lifecycle: TerraformResourceLifecycle | None = None,
     ) -> None:
-        _check(aws_account_id, aws_region, filters, pii)
+        _check(aws_account_id, aws_region, filters, pii, start_from)
         super().__init__(
             scope, id, terraform_resource_type=self.TERRAFORM_TYPE, terraform_generator_metadata=_METADATA,
             provider=provider, depends_on=depends_on, lifecycle=lifecycle,
@@ -87,6 +100,7 @@ class Auth0EventBridgeLogStream(TerraformResource):
         self.filters = tuple(filters)
         self.pii = pii
         self.is_priority = is_priority
+        self.start_from = start_from
 
     def _synthesize_attributes(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -105,6 +119,8 @@ class Auth0EventBridgeLogStream(TerraformResource):
             }
         if self.is_priority is not None:
             attributes["is_priority"] = self.is_priority
+        if self.start_from is not None:
+            attributes["start_from"] = self.start_from
         return attributes
 
     @property
@@ -117,7 +133,7 @@ class Auth0EventBridgeLogStream(TerraformResource):
         return self.get_string_attribute("sink.0.aws_partner_event_source")
 
 
-def _check(account: str, region: str, filters: Sequence[str], pii: PiiConfig | None) -> None:
+def _check(account: str, region: str, filters: Sequence[str], pii: PiiConfig | None, start_from: str | None) -> None:
     problems = []
     if not re.fullmatch(r"\d{12}", account):
         problems.append(f"aws_account_id: expected 12 digits, got {account!r}")
@@ -130,5 +146,7 @@ def _check(account: str, region: str, filters: Sequence[str], pii: PiiConfig | N
             problems.append(f"pii fields: expected some of {', '.join(PII_LOG_FIELDS)}, got {list(pii.log_fields)}")
         if pii.method not in PII_METHODS:
             problems.append(f"pii method: expected one of {', '.join(PII_METHODS)}, got {pii.method!r}")
+    if start_from is not None and rfc3339_utc(start_from) != start_from:
+        problems.append(f"start_from: expected an RFC 3339 time in UTC, YYYY-MM-DDTHH:MM:SSZ, got {start_from!r}")
     if problems:
         raise ValueError("invalid Auth0 log stream: " + "; ".join(problems))

@@ -51,8 +51,20 @@ def location(bucket_name: str) -> str:
     return f"s3://{bucket_name}/{LOG_PREFIX}"
 
 
-def projection(bucket_name: str, start: str) -> dict[str, str]:
-    """Partition projection over the Firehose layout: no crawler, no MSCK REPAIR."""
+# Athena's placeholder for the partition value in storage.location.template.
+PARTITION_PATH = f"${{{PARTITION}}}/"
+
+
+def location_template(bucket_name: str) -> str:
+    """Where Athena finds one partition: the Firehose prefix with the hour in place of ``${dt}``."""
+    return f"{location(bucket_name)}{PARTITION_PATH}"
+
+
+def projection(start: str) -> dict[str, str]:
+    """Partition projection over the Firehose layout: no crawler, no MSCK REPAIR.
+
+    ``storage.location.template`` (``location_template``) goes beside these.
+    """
     return {
         "EXTERNAL": "TRUE",
         "classification": "json",
@@ -62,7 +74,6 @@ def projection(bucket_name: str, start: str) -> dict[str, str]:
         f"projection.{PARTITION}.range": f"{start},NOW",
         f"projection.{PARTITION}.interval": "1",
         f"projection.{PARTITION}.interval.unit": "HOURS",
-        "storage.location.template": f"{location(bucket_name)}${{{PARTITION}}}/",
     }
 
 

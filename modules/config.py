@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modules.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, unsupported_region
+from modules.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, rfc3339_utc, unsupported_region
 
 DEFAULT_CONFIG_FILE = "environments.toml"
 CONFIG_FILE_ENV = "AUTH0_ARCHIVE_CONFIG"
@@ -116,6 +116,7 @@ class Auth0Stream:
     pii_fields: tuple[str, ...] = ()
     pii_method: str = "hash"
     is_priority: bool | None = None
+    start_from: str | None = None  # RFC 3339, UTC; Auth0 reads it only when it creates the stream
 
 
 @dataclass(frozen=True)
@@ -408,6 +409,12 @@ AUTH0_KEYS: dict[str, Check] = {
     "pii_fields": _string_list(PII_LOG_FIELDS, "a list of PII fields"),
     "pii_method": _one_of(PII_METHODS, "a PII method"),
     "is_priority": _boolean,
+    "start_from": lambda value: (
+        None
+        if rfc3339_utc(value)
+        else "an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z "
+        "(Auth0 reads it only when it creates the stream)"
+    ),
 }
 
 
@@ -531,13 +538,7 @@ class _Validator:
             self.problem(f"{where}.bucket", "missing: an s3 backend needs the state bucket's name")
 
     def auth0(self, where: str, table: dict[str, Any]) -> None:
-        self.unknown_keys(where, {k: v for k, v in table.items() if k != "start_from"}, list(AUTH0_KEYS))
-        if "start_from" in table:
-            self.problem(
-                f"{where}.start_from",
-                "not supported: the auth0 Terraform provider cannot set where a "
-                "new stream starts; Auth0 streams events from the stream's creation on",
-            )
+        self.unknown_keys(where, table, list(AUTH0_KEYS))
         for key, check in AUTH0_KEYS.items():
             if key in table and (expected := check(table[key])):
                 self.expected(f"{where}.{key}", expected, table[key])
@@ -622,6 +623,7 @@ class _Validator:
             pii_fields=tuple(table.get("pii_fields", ())),
             pii_method=table.get("pii_method", "hash"),
             is_priority=table.get("is_priority"),
+            start_from=rfc3339_utc(table["start_from"]) if "start_from" in table else None,
         )
 
     def cross_checks(self, where: str, name: str, merged: dict[str, Any], own: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
 from modules import aws, naming
@@ -36,7 +35,9 @@ class PartnerEventIngest(Construct):
     an outage downstream can be replayed (0: no archive).
 
     When this stack also manages the Auth0 log stream, pass its partner event
-    source (a reference) and the stream as ``partner_event_source_owner``.
+    source as a reference: the bus's name is that reference, so a new stream
+    (a new source) replaces the bus in the plan, and nothing else about the
+    stream does.
     """
 
     def __init__(
@@ -50,7 +51,6 @@ class PartnerEventIngest(Construct):
         delivery_stream_arn: str,
         key: ArchiveKey,
         replay_window_days: int = 14,
-        partner_event_source_owner: ITerraformDependable | None = None,
         max_event_age_seconds: int = 24 * 60 * 60,
         max_retry_attempts: int = 185,
     ) -> None:
@@ -61,10 +61,6 @@ class PartnerEventIngest(Construct):
             "bus",
             name=partner_event_source,
             event_source_name=partner_event_source,
-            # A new log stream is a new partner event source: say so in the plan.
-            lifecycle=TerraformResourceLifecycle(replace_triggered_by=[partner_event_source_owner])
-            if partner_event_source_owner is not None
-            else None,
         )
         rule_name = naming.event_rule(name)
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(

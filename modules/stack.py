@@ -16,6 +16,7 @@ from modules.delivery_stream import Buffering, DeliveryStream
 from modules.encryption_key import ArchiveKey
 from modules.event_ingest import PartnerEventIngest
 from modules.private_bucket import Retention
+from modules.versions import TERRAFORM_REQUIRED_VERSION
 
 
 class ArchiveStack(TerraformStack):
@@ -31,6 +32,8 @@ class ArchiveStack(TerraformStack):
         self.environment = env
         self._provider(env)
         self._backend(env)
+        # An older Terraform stops with its own clear message instead of failing on use_lockfile.
+        self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
 
         prefix = env.name_prefix
         account, region = env.aws_account_id, env.aws_region
@@ -72,14 +75,13 @@ class ArchiveStack(TerraformStack):
             log_group_name=naming.firehose_log_group(prefix),
             log_retention_days=env.log_retention_days,
         )
-        partner_event_source, stream_owner = self._auth0_side(env)
+        partner_event_source = self._auth0_side(env)
         ingest = PartnerEventIngest(
             self,
             "ingest",
             name=prefix,
             account_id=account,
             partner_event_source=partner_event_source,
-            partner_event_source_owner=stream_owner,
             delivery_stream_arn=stream.arn,
             key=key,
             replay_window_days=env.replay_window_days,
@@ -146,11 +148,11 @@ class ArchiveStack(TerraformStack):
                 description="EventBridge archive to replay events from",
             )
 
-    def _auth0_side(self, env: Environment) -> tuple[str, Auth0EventBridgeLogStream | None]:
+    def _auth0_side(self, env: Environment) -> str:
         """The partner event source: configured, or that of the log stream this stack manages."""
         if env.auth0 is None:
             assert env.auth0_event_source is not None  # the configuration guarantees one of the two
-            return env.auth0_event_source, None
+            return env.auth0_event_source
         stream = Auth0EventBridgeLogStream(
             self,
             "auth0_log_stream",
@@ -160,6 +162,7 @@ class ArchiveStack(TerraformStack):
             filters=env.auth0.filters,
             pii=PiiConfig(env.auth0.pii_fields, env.auth0.pii_method) if env.auth0.pii_fields else None,
             is_priority=env.auth0.is_priority,
+            start_from=env.auth0.start_from,
             provider=Auth0Provider(self, "auth0", domain=env.auth0.domain),
         )
         TerraformOutput(self, "auth0_log_stream_id", value=stream.id, description="Auth0 log stream (lst_...)")
@@ -169,7 +172,7 @@ class ArchiveStack(TerraformStack):
             value=stream.partner_event_source,
             description="Partner event source Auth0 created for the stream",
         )
-        return stream.partner_event_source, stream
+        return stream.partner_event_source
 
     def _provider(self, env: Environment) -> None:
         assume_role = (

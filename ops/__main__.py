@@ -1,4 +1,4 @@
-"""python -m ops {plan,deploy,review,verify} --env <name>: the operator's commands (see the Makefile)."""
+"""python -m ops {validate,plan,deploy,review,verify} --env <name>: the operator's commands (see the Makefile)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,19 @@ def synthesize() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
-    parser.add_argument("command", choices=["plan", "deploy", "review", "verify"])
+    parser.add_argument("command", choices=["validate", "plan", "deploy", "review", "verify"])
     parser.add_argument("--env", help="the environment, as named in the configuration")
     parser.add_argument("--within-hours", type=int, default=24, help="verify: newest log object at most this old")
     parser.add_argument("--auto-approve", action="store_true", help="deploy: do not ask before applying (CI)")
     args = parser.parse_args(argv)
     try:
         _, env = load_environment(args.env)
-        if args.command == "plan":
+        if args.command == "validate":
+            from ops.rollout import validate
+
+            synthesize()
+            print(validate(env))
+        elif args.command == "plan":
             from ops.rollout import plan
 
             synthesize()

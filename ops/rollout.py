@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from modules.config import Environment
+from modules.versions import MINIMUM_TERRAFORM, MINIMUM_TERRAFORM_TEXT
 from ops.common import ROOT, OperatorError, stack_dir
 
-MINIMUM_TERRAFORM = (1, 10)  # S3-native state locking (use_lockfile)
 CDKTF_CLI = ROOT / "tools" / "cdktf-cli" / "node_modules" / ".bin" / "cdktf"
 PLAN_FILE = "tfplan"  # in the stack's directory, beside cdk.tf.json
 PLAN_TEXT = "tfplan.txt"
@@ -33,11 +33,14 @@ def terraform_version(terraform: str) -> tuple[int, int]:
 def require_terraform() -> str:
     terraform = shutil.which("terraform")
     if terraform is None:
-        raise OperatorError("terraform is not installed: install Terraform 1.10 or newer (see README, Deploying)")
+        raise OperatorError(
+            f"terraform is not installed: install Terraform {MINIMUM_TERRAFORM_TEXT} or newer (see README, Deploying)"
+        )
     version = terraform_version(terraform)
     if version < MINIMUM_TERRAFORM:
         raise OperatorError(
-            f"Terraform {version[0]}.{version[1]} is too old: 1.10 or newer is needed for S3-native state locking"
+            f"Terraform {version[0]}.{version[1]} is too old: {MINIMUM_TERRAFORM_TEXT} or newer is needed "
+            "for S3-native state locking"
         )
     return terraform
 
@@ -51,12 +54,35 @@ def run_step(what: str, command: Sequence[str], cwd: Path, hint: str) -> str:
     return result.stdout
 
 
-def plan(env: Environment, outdir: Path | None = None) -> Path:
-    """terraform init + plan -out for a synthesized stack; returns the plan file."""
-    terraform = require_terraform()
+def _synthesized(env: Environment, outdir: Path | None) -> Path:
     directory = stack_dir(env, outdir)
     if not (directory / "cdk.tf.json").exists():
         raise OperatorError(f"{directory.relative_to(ROOT)} has no cdk.tf.json: synthesize first (make synth)")
+    return directory
+
+
+def validate(env: Environment, outdir: Path | None = None) -> str:
+    """terraform init -backend=false + validate: the providers' schemas, no credentials, no state."""
+    terraform = require_terraform()
+    directory = _synthesized(env, outdir)
+    run_step(
+        "terraform init -backend=false",
+        [terraform, "init", "-backend=false", "-input=false", "-no-color"],
+        directory,
+        "It downloads the providers from the Terraform registry: it needs network access.",
+    )
+    return run_step(
+        "terraform validate",
+        [terraform, "validate", "-no-color"],
+        directory,
+        "The stack is not valid Terraform: this is a defect of the synthesized code, please report it.",
+    ).strip()
+
+
+def plan(env: Environment, outdir: Path | None = None) -> Path:
+    """terraform init + validate + plan -out for a synthesized stack; returns the plan file."""
+    terraform = require_terraform()
+    directory = _synthesized(env, outdir)
     backend = (
         f" and read access to the state bucket {env.backend.bucket}"
         if env.backend.type == "s3"
@@ -67,6 +93,12 @@ def plan(env: Environment, outdir: Path | None = None) -> Path:
         [terraform, "init", "-input=false", "-no-color"],
         directory,
         "It downloads the providers from the Terraform registry: it needs network access" + backend + ".",
+    )
+    run_step(
+        "terraform validate",
+        [terraform, "validate", "-no-color"],
+        directory,
+        "The stack is not valid Terraform: this is a defect of the synthesized code, please report it.",
     )
     run_step(
         "terraform plan",

@@ -24,10 +24,12 @@ def stacks() -> dict[str, dict]:
 
 def test_managed_environment_declares_the_pinned_auth0_provider(stacks: dict[str, dict]) -> None:
     prod = stacks["prod"]
-    assert prod["terraform"]["required_providers"]["auth0"] == {"source": "auth0/auth0", "version": "~> 1.0"}
+    # terraform-provider-auth0: pii_config and start_from since v1.29.0; eu-central-2 in the
+    # sink.aws_region allow-list since v1.38.0. "~> 1.38" admits 1.38 up to, not including, 2.0.
+    assert prod["terraform"]["required_providers"]["auth0"] == {"source": "auth0/auth0", "version": "~> 1.38"}
     assert prod["provider"]["auth0"] == [{"domain": "acme.eu.auth0.com"}]  # credentials come from the environment
     cdktf_json = json.loads((ROOT / "cdktf.json").read_text())
-    assert "auth0/auth0@~> 1.0" in cdktf_json["terraformProviders"]
+    assert cdktf_json["terraformProviders"] == ["auth0/auth0@~> 1.38"]
 
 
 def test_unmanaged_environment_has_no_auth0_side(stacks: dict[str, dict]) -> None:
@@ -50,6 +52,7 @@ def test_stream_sinks_into_this_environments_account_and_region(stacks: dict[str
         "sink": {"aws_account_id": "333333333333", "aws_region": "eu-west-1"},
         "pii_config": {"log_fields": ["email", "phone"], "method": "hash", "algorithm": "xxhash"},
         "is_priority": True,
+        "start_from": "2026-11-01T00:00:00Z",
     }
 
 
@@ -57,8 +60,10 @@ def test_bus_rule_and_archive_follow_the_stream_by_reference(stacks: dict[str, d
     prod = stacks["prod"]
     bus_name, bus = only(prod, "aws_cloudwatch_event_bus")
     assert bus["name"] == bus["event_source_name"] == SOURCE
-    # A replaced stream means a new partner event source: the plan replaces the bus with it.
-    assert bus["lifecycle"] == {"replace_triggered_by": [f"${{{STREAM}}}"]}
+    # A replaced stream has a new partner event source, and a new name forces a new bus
+    # (name is ForceNew in aws_cloudwatch_event_bus); an in-place change to the stream
+    # (filters, PII) must leave the bus, its rule and archive alone: no replace_triggered_by.
+    assert "lifecycle" not in bus
     _, rule = only(prod, "aws_cloudwatch_event_rule")
     assert rule["event_bus_name"] == ref("aws_cloudwatch_event_bus", bus_name, "name")
     assert json.loads(rule["event_pattern"]) == {"source": [SOURCE], "detail-type": ["Auth0 log"]}
@@ -80,8 +85,11 @@ def test_filters_become_categories() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"aws_region": "us-gov-west-1"}, "aws_region: expected a region Auth0 can stream to"),
-        ({"aws_region": "xx-nowhere-1"}, "aws_region: expected a region Auth0 can stream to"),
+        ({"aws_region": "us-gov-west-1"}, "aws_region: expected a region the auth0 provider can stream to"),
+        ({"aws_region": "xx-nowhere-1"}, "aws_region: expected a region the auth0 provider can stream to"),
+        ({"aws_region": "af-south-1"}, "aws_region: expected a region the auth0 provider can stream to"),
+        ({"start_from": "2026-01-01"}, "start_from: expected an RFC 3339 time in UTC"),
+        ({"start_from": "2026-01-01T01:00:00+01:00"}, "start_from: expected an RFC 3339 time in UTC"),
         ({"aws_account_id": "123"}, "aws_account_id: expected 12 digits"),
         ({"filters": ["auth.login.failed"]}, "filters: expected categories among"),
         ({"pii": PiiConfig(("ssn",))}, "pii fields: expected some of"),

@@ -18,6 +18,7 @@ from modules.auth0_log_table import (
     PARTITION_FORMAT,
     SERDE_PARAMETERS,
     TABLE,
+    location_template,
     projection,
     projection_start,
 )
@@ -31,8 +32,8 @@ def schemas() -> dict[str, dict]:
 
 
 def test_projection_template_is_the_firehose_prefix() -> None:
-    parameters = projection("archive", "NOW-400DAYS")
-    template = parameters["storage.location.template"]
+    parameters = projection("NOW-400DAYS")
+    template = location_template("archive")
     firehose_path = re.sub(r"!\{timestamp:([a-zA-Z]+)\}", lambda m: m.group(1), RECORD_PREFIX)
     assert template == "s3://archive/logs/${dt}/"
     assert template.replace("${dt}", PARTITION_FORMAT) == f"s3://archive/{firehose_path}"

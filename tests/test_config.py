@@ -126,8 +126,16 @@ def test_a_managed_stream_replaces_the_event_source() -> None:
             'environments.toml: environments.dev.auth0.is_priority: expected true or false, got "yes"',
         ),
         (
-            MANAGED + 'start_from = "2026-01-01T00:00:00Z"\n',
-            "environments.toml: environments.dev.auth0.start_from: not supported",
+            MANAGED + 'start_from = "2026-01-01"\n',
+            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
+        ),
+        (
+            MANAGED + 'start_from = "2026-01-01T00:00:00"\n',
+            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
+        ),
+        (
+            MANAGED + "start_from = 2026-01-01T00:00:00\n",  # a TOML local date-time: no offset
+            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
         ),
         (
             MANAGED + 'stram_name = "x"\n',
@@ -378,14 +386,73 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
     assert raised.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read the file: No such file or directory"]
 
 
-def test_a_region_auth0_cannot_stream_to_is_refused_for_a_managed_stream(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Today Auth0 streams to every commercial region; a new AWS region may come first.
-    from modules import auth0_catalog
+# terraform-provider-auth0 v1.55.0, internal/auth0/logstream/resource.go, sink.aws_region
+# allow-list (commercial partition): AWS regions outside it fail at plan.
+PROVIDER_REGIONS = [
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "me-south-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+]
+REGIONS_AUTH0_REFUSES = [
+    "af-south-1",
+    "ap-east-2",
+    "ap-south-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-west-1",
+    "eu-south-1",
+    "eu-south-2",
+    "il-central-1",
+    "me-central-1",
+    "mx-central-1",
+]
 
-    monkeypatch.setattr(auth0_catalog, "EVENTBRIDGE_REGIONS", auth0_catalog.EVENTBRIDGE_REGIONS - {"us-east-1"})
-    found = problems(MANAGED)
-    assert found[0].startswith(
-        "environments.toml: environments.dev.aws_region: expected a region Auth0 can stream to (af-south-1, "
-    )
-    assert found[0].endswith(', got "us-east-1"')
-    assert parse_config(VALID, SOURCE)  # a stream made elsewhere is not checked against Auth0's list
+
+@pytest.mark.parametrize("region", REGIONS_AUTH0_REFUSES)
+def test_a_region_the_auth0_provider_refuses_is_refused_for_a_managed_stream(region: str) -> None:
+    found = problems(MANAGED.replace('aws_region = "us-east-1"', f'aws_region = "{region}"'))
+    assert found == [
+        f"environments.toml: environments.dev.aws_region: expected a region the auth0 provider can stream to "
+        f'({", ".join(sorted(PROVIDER_REGIONS))}), got "{region}"'
+    ]
+    # A stream made elsewhere is not the provider's business: any AWS region will do.
+    assert parse_config(VALID.replace('aws_region = "us-east-1"', f'aws_region = "{region}"'), SOURCE)
+
+
+@pytest.mark.parametrize("region", PROVIDER_REGIONS)
+def test_every_region_the_auth0_provider_accepts_is_accepted(region: str) -> None:
+    assert parse_config(MANAGED.replace('aws_region = "us-east-1"', f'aws_region = "{region}"'), SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"2026-01-01T00:00:00Z"', "2026-01-01T00:00:00Z"),
+        ('"2026-01-01T02:30:00+02:30"', "2026-01-01T00:00:00Z"),
+        ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),  # a TOML offset date-time
+    ],
+)
+def test_start_from_is_kept_as_rfc3339_utc(value: str, expected: str) -> None:
+    env = parse_config(MANAGED + f"start_from = {value}\n", SOURCE).environment("dev")
+    assert env.auth0 is not None
+    assert env.auth0.start_from == expected

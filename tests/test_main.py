@@ -55,6 +55,15 @@ BAD_CONFIGS = {
     "typo": ("environments.dev.aws_regoin", "[environments.dev]\naws_regoin = 'us-east-1'\n"),
     "syntax": ("invalid TOML", "[environments.dev\n"),
     "empty": ("expected at least one", "[defaults]\n"),
+    # The auth0 provider's sink.aws_region allow-list has no af-south-1: refused here, not at plan.
+    "auth0-region": (
+        "environments.dev.aws_region: expected a region the auth0 provider can stream to (ap-east-1, "
+        "ap-northeast-1, ap-northeast-2, ap-northeast-3, ap-south-1, ap-southeast-1, ap-southeast-2, ca-central-1, "
+        "eu-central-1, eu-central-2, eu-north-1, eu-west-1, eu-west-2, eu-west-3, me-south-1, sa-east-1, "
+        'us-east-1, us-east-2, us-west-1, us-west-2), got "af-south-1"',
+        '[environments.dev]\naws_account_id = "111111111111"\naws_region = "af-south-1"\n'
+        '[environments.dev.auth0]\ndomain = "acme.auth0.com"\n',
+    ),
 }
 
 

@@ -21,13 +21,16 @@ def run_ops(*arguments: str, path_prefix: Path | None = None, **env: str) -> sub
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
 
 
-def fake_terraform(directory: Path, version: str, init_exit: int = 0) -> Path:
-    """A terraform on PATH that reports ``version`` and fails ``init`` the way an offline one does."""
+def fake_terraform(directory: Path, version: str, init_exit: int = 0, validate_exit: int = 0) -> Path:
+    """A terraform on PATH that reports ``version``, logs its calls to ``calls``, and fails ``init``
+    the way an offline one does (or ``validate`` the way an invalid stack does)."""
     script = directory / "terraform"
     script.write_text(
         "#!/bin/sh\n"
+        f'echo "$@" >> "{directory / "calls"}"\n'
         f'if [ "$1" = version ]; then echo "Terraform v{version}"; exit 0; fi\n'
         f'if [ "$1" = init ]; then echo "Error: Failed to query available provider packages" >&2; exit {init_exit}; fi\n'
+        f'if [ "$1" = validate ]; then echo "Error: Invalid reference" >&2; exit {validate_exit}; fi\n'
         'echo "unexpected $1" >&2; exit 3\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -61,6 +64,23 @@ def test_plan_without_the_registry_says_what_is_missing(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: terraform init failed in cdktf.out/stacks/auth0-log-archive-prod.\n")
     assert "needs network access and read access to the state bucket acme-tfstate-333333333333" in result.stderr
     assert "Failed to query available provider packages" in result.stderr
+
+
+def test_validate_needs_no_backend_and_no_credentials(tmp_path: Path) -> None:
+    result = run_ops("validate", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: terraform validate failed in cdktf.out/stacks/auth0-log-archive-prod.\n")
+    assert "Error: Invalid reference" in result.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[1:] == ["init -backend=false -input=false -no-color", "validate -no-color"]
+
+
+def test_plan_validates_before_planning(tmp_path: Path) -> None:
+    result = run_ops("plan", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: terraform validate failed in cdktf.out/stacks/auth0-log-archive-dev.\n")
+    assert [c.split()[0] for c in (tmp_path / "calls").read_text().splitlines()] == ["version", "init", "validate"]
 
 
 def test_plan_refuses_a_terraform_without_native_state_locking(tmp_path: Path) -> None:
