@@ -19,13 +19,17 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint bench scan cost cli cli-synth validate plan deploy review verify install check-node clean
+.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
 
 test: install
 	$(PIPENV) run pytest
+
+# The configuration tables in the docs come from the declarations in modules/config.py.
+docs: install
+	$(PIPENV) run python -m modules.config --docs README.md
 
 lint: install
 	$(PIPENV) run ruff check .
@@ -48,7 +52,10 @@ $(VENV)/.synced: Pipfile.lock $(PIPENV)
 	$(PIPENV) --python $(PYTHON) sync --dev
 	touch $@
 
+# A local backend keeps its state in the stack's folder: never delete it with the build output.
 clean:
+	@if find cdktf.out -name '*.tfstate*' 2>/dev/null | grep -q .; then \
+	  echo "cdktf.out holds local Terraform state ($$(find cdktf.out -name '*.tfstate*' | head -3 | tr '\n' ' ')): move it out first" >&2; exit 1; fi
 	rm -rf cdktf.out .pytest_cache .ruff_cache
 
 # checkov, in its own locked environment (tools/scan/), over every synthesized stack.

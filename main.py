@@ -12,13 +12,15 @@ import os
 import sys
 from pathlib import Path
 
-from modules.config import ConfigError, config_path, load_config
+from modules.config import ConfigError, config_path, load_config, synth_environment_problems
 
 EXIT_BAD_CONFIG = 2
 
 
 def main() -> int:
     try:
+        if problems := synth_environment_problems(os.environ):
+            raise ConfigError(problems)
         config = load_config(config_path(os.environ))
     except ConfigError as error:
         for problem in error.problems:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cdktf import App
 
 from modules.config import Configuration
+from modules.naming import SynthOutput
 from modules.stack import ArchiveStack
 
 
@@ -30,25 +33,35 @@ def build_app(config: Configuration, outdir: str | None = None) -> App:
 def synthesize(config: Configuration, outdir: str | None = None) -> list[SynthesizedStack]:
     """Synthesize every environment and report where each stack was written.
 
-    When a stack changes, its former JSON is kept as
-    ``<outdir>/previous/<stack>.cdk.tf.json``: ``make review`` shows the difference.
+    When a stack changes, its former JSON is kept (``SynthOutput.previous``):
+    ``make review`` shows the difference. Afterwards ``stacks/`` holds exactly
+    the configured stacks: the folder of a stack no longer configured is moved
+    whole to ``SynthOutput.retired`` (it may hold a local state file), so that
+    scans and plans do not see it.
     """
     app = build_app(config, outdir)
-    paths = {
-        env.stack_name: Path(app.outdir) / "stacks" / env.stack_name / "cdk.tf.json" for env in config.environments
-    }
+    layout = SynthOutput(Path(app.outdir))
+    paths = {env.stack_name: layout.stack_file(env.stack_name) for env in config.environments}
     before = {name: path.read_bytes() for name, path in paths.items() if path.exists()}
     app.synth()
     for name, old in before.items():
         if paths[name].read_bytes() != old:
-            previous = previous_synth(Path(app.outdir), name)
-            previous.parent.mkdir(exist_ok=True)
+            previous = layout.previous(name)
+            previous.parent.mkdir(parents=True, exist_ok=True)
             previous.write_bytes(old)
+    for folder in sorted(layout.stacks.iterdir()):
+        if folder.name not in paths:
+            _retire(layout, folder)
     return [_report(name, path) for name, path in paths.items()]
 
 
-def previous_synth(outdir: Path, stack_name: str) -> Path:
-    return outdir / "previous" / f"{stack_name}.cdk.tf.json"
+def _retire(layout: SynthOutput, folder: Path) -> None:
+    target = layout.retired(folder.name)
+    if target.exists():  # retired before: keep both, never overwrite
+        target = target.with_name(f"{folder.name}.{datetime.now(UTC):%Y%m%dT%H%M%S%f}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder.rename(target)
+    print(f"{folder.name}: no longer configured; its folder moved to {target}", file=sys.stderr)
 
 
 def _report(name: str, path: Path) -> SynthesizedStack:

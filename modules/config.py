@@ -1,10 +1,17 @@
 """The user-facing contract: ``environments.toml`` → validated, typed settings.
 
-Every setting is declared once in ``SETTINGS`` below, with its documentation,
-default and check. ``load_config`` reads the file, merges ``[defaults]`` into
-each ``[environments.<name>]`` table and validates *every* environment before
-anything is synthesized; all problems are reported together as
-``<file>: <key path>: expected ..., got ...`` lines in a ``ConfigError``.
+Every setting is declared once, as a field of ``Environment`` (or of the
+``Auth0Stream`` and ``Backend`` tables): its meaning, its kind (type, bounds,
+allowed values, with the AWS or Auth0 rule each comes from) and its default.
+Validation, the typed objects and the README's configuration table
+(``settings_table``) all come from those declarations.
+
+``load_config`` reads the file, merges ``[defaults]`` into each
+``[environments.<name>]`` table and validates *every* environment, and then
+the environments against each other, before anything is synthesized. All
+problems are reported together, one line each, as
+``<file>: <key path>: expected ..., got ...``, with any text the user wrote
+escaped so that a line stays one line.
 
 Nothing here touches Terraform or cdktf: the stacks receive finished
 ``Environment`` objects.
@@ -14,59 +21,35 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import json
+import os
 import re
+import stat
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from modules import aws_rules, naming
 from modules.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, rfc3339_utc, unsupported_region
+from modules.aws_rules import INT32_MAX, JSON_SAFE_INTEGER, OBJECT_LOCK_MAX_DAYS, control_characters, shown
 
 DEFAULT_CONFIG_FILE = "environments.toml"
 CONFIG_FILE_ENV = "AUTH0_ARCHIVE_CONFIG"
+MAX_FILE_BYTES = 1024 * 1024  # a configuration of a hundred environments is about 50 KB
 
-# Every AWS commercial region (partition "aws"). Auth0 streams only to
-# commercial regions, and every ARN we build uses the "aws" partition.
+# Every AWS commercial region (partition "aws"). Every ARN we build uses the
+# "aws" partition; a managed Auth0 stream narrows this (modules/auth0_catalog.py).
 AWS_REGIONS = frozenset(
     [
-        "us-east-1",
-        "us-east-2",
-        "us-west-1",
-        "us-west-2",
-        "ca-central-1",
-        "ca-west-1",
-        "mx-central-1",
-        "sa-east-1",
-        "eu-central-1",
-        "eu-central-2",
-        "eu-west-1",
-        "eu-west-2",
-        "eu-west-3",
-        "eu-north-1",
-        "eu-south-1",
-        "eu-south-2",
-        "il-central-1",
-        "me-central-1",
-        "me-south-1",
-        "af-south-1",
-        "ap-east-1",
-        "ap-east-2",
-        "ap-south-1",
-        "ap-south-2",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-northeast-3",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-southeast-3",
-        "ap-southeast-4",
-        "ap-southeast-5",
-        "ap-southeast-6",
-        "ap-southeast-7",
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "mx-central-1",
+        "sa-east-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1",
+        "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "af-south-1", "ap-east-1",
+        "ap-east-2", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+        "ap-southeast-6", "ap-southeast-7",
     ]
-)
+)  # fmt: skip
 
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (
@@ -75,79 +58,490 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 # "<project>-<environment>" prefixes bucket, role and stream names; 32
-# characters keep the longest derived name (a bucket) within S3's 63.
+# characters keep the longest derived name within AWS's limits (tested).
 MAX_NAME_PREFIX = 32
 
-# Tags every resource gets from the stack; user tags may not redefine them.
+# Tags every resource gets from the stack (Environment.default_tags); user tags may not redefine them.
 RESERVED_TAGS = ("Project", "Environment", "ManagedBy")
 
 PARTNER_EVENT_SOURCE = re.compile(
     r"aws\.partner/auth0\.com/"
     r"(?P<tenant>[a-z0-9][a-z0-9-]*)-"
     r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"/auth0\.logs"
+    r"/auth0\.logs",
+    re.ASCII,
 )
-NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
-ACCOUNT_ID = re.compile(r"\d{12}")
-ROLE_ARN = re.compile(r"arn:aws:iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+# RFC 5322 dot-atom local part and a host name: what SNS e-mail subscriptions take in practice.
+EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?P<domain>.+)", re.ASCII)
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
-S3_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# --- kinds of value ------------------------------------------------------------------
+
+
+class Invalid(Exception):
+    """A value its kind refuses: ``expected`` says what it accepts; ``at`` a key inside it, if any."""
+
+    def __init__(self, expected: str, value: Any = None, at: tuple[str, ...] = ()) -> None:
+        super().__init__(expected)
+        self.expected, self.value, self.at = expected, value, at
+
+
+class Kind:
+    """What a setting accepts. ``parse`` returns the value as the typed objects hold it."""
+
+    expected = ""
+
+    def parse(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def allowed(self) -> str:
+        """The README's "allowed" column."""
+        return self.expected
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    """A TOML integer within bounds (floats such as 365.0 are not integers)."""
+
+    low: int
+    high: int
+    why: str = ""  # where the bounds come from
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"an integer from {self.low} to {self.high}"
+
+    def parse(self, value: Any) -> int:
+        if type(value) is not int or not self.low <= value <= self.high:
+            raise Invalid(self.expected)
+        return value
+
+    def allowed(self) -> str:
+        return f"{self.low} to {self.high}" + (f" ({self.why})" if self.why else "")
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    values: tuple[Any, ...]
+    what: str
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"{self.what}, one of {', '.join(map(str, self.values))}"
+
+    def parse(self, value: Any) -> Any:
+        if isinstance(value, bool) or value not in self.values:
+            raise Invalid(self.expected)
+        return value
+
+    def allowed(self) -> str:
+        return ", ".join(f"`{v}`" for v in self.values)
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    """A string without control characters that ``rule`` accepts (it returns None, or what it expects)."""
+
+    expected: str
+    rule: Callable[[str], str | None] = lambda text: None
+    convert: Callable[[str], Any] = lambda text: text
+
+    def parse(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value or control_characters(value):
+            raise Invalid(self.expected)
+        if (expected := self.rule(value)) is not None:
+            raise Invalid(expected or self.expected)  # "" from a rule: this Text's own words
+        return self.convert(value)
+
+
+def _pattern_rule(pattern: re.Pattern[str], expected: str) -> Callable[[str], str | None]:
+    return lambda text: None if pattern.fullmatch(text) else expected
+
+
+def pattern_text(pattern: re.Pattern[str], expected: str) -> Text:
+    return Text(expected, _pattern_rule(pattern, expected))
+
+
+@dataclass(frozen=True)
+class Flag(Kind):
+    expected: str = "true or false"
+
+    def parse(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid(self.expected)
+        return value
+
+    def allowed(self) -> str:
+        return "`true`, `false`"
+
+
+@dataclass(frozen=True)
+class Day(Kind):
+    """A date, as a TOML date or a "YYYY-MM-DD" string, no later than today (UTC)."""
+
+    expected: str = "a date, YYYY-MM-DD, no later than today"
+
+    def parse(self, value: Any) -> str:
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date | str):
+            raise Invalid(self.expected)
+        if isinstance(value, str):
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
+                raise Invalid(self.expected)
+            try:
+                value = datetime.date.fromisoformat(value)
+            except ValueError:
+                raise Invalid(self.expected) from None
+        if value > datetime.datetime.now(datetime.UTC).date():
+            raise Invalid(self.expected)
+        return value.isoformat()
+
+    def allowed(self) -> str:
+        return 'a TOML date or `"YYYY-MM-DD"`, not in the future'
+
+
+@dataclass(frozen=True)
+class Instant(Kind):
+    """A moment: RFC 3339 text or a TOML offset date-time, kept as UTC text."""
+
+    expected: str = (
+        "an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z (Auth0 reads it only when it creates the stream)"
+    )
+
+    def parse(self, value: Any) -> str:
+        if isinstance(value, str) and control_characters(value):
+            raise Invalid(self.expected)
+        if (moment := rfc3339_utc(value)) is None:
+            raise Invalid(self.expected)
+        return moment
+
+    def allowed(self) -> str:
+        return 'RFC 3339, e.g. `"2026-11-01T00:00:00Z"`'
+
+
+@dataclass(frozen=True)
+class Names(Kind):
+    """A list of distinct strings from ``allowed_values``."""
+
+    allowed_values: tuple[str, ...]
+    what: str
+    at_least_one: bool = False
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"a list of distinct {self.what} among {', '.join(self.allowed_values)}"
+
+    def parse(self, value: Any) -> tuple[str, ...]:
+        ok = isinstance(value, list) and all(isinstance(v, str) and v in self.allowed_values for v in value)
+        if not ok or len(set(value)) != len(value) or (self.at_least_one and not value):
+            raise Invalid(self.expected)
+        return tuple(value)
+
+    def allowed(self) -> str:
+        return ", ".join(f"`{v}`" for v in self.allowed_values)
+
+
+@dataclass(frozen=True)
+class Tags(Kind):
+    """Tags for every resource (AWS's tag rules; see modules/aws_rules.py)."""
+
+    expected: str = "a table of tags"
+
+    def parse(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise Invalid("a table of tags")
+        for key, tag in value.items():
+            if (expected := aws_rules.tag_key(key)) is not None:
+                raise Invalid(expected, key, at=(key,))
+            if key.lower() in {r.lower() for r in RESERVED_TAGS}:
+                raise Invalid(f"a tag key other than {', '.join(RESERVED_TAGS)} (the stack sets them)", key, (key,))
+            if not isinstance(tag, str):
+                raise Invalid("a tag value, a string", tag, at=(key,))
+            if (expected := aws_rules.tag_value(tag)) is not None:
+                raise Invalid(expected, tag, at=(key,))
+        return dict(value)
+
+    def allowed(self) -> str:
+        return (
+            f"at most {aws_rules.MAX_TAGS - len(RESERVED_TAGS)} tags (AWS allows {aws_rules.MAX_TAGS}; "
+            f"the stack adds {len(RESERVED_TAGS)}); keys 1-128, values 0-256 letters, digits, spaces "
+            "and `_.:/=+-@`; not `aws:`; unique ignoring case"
+        )
+
+
+@dataclass(frozen=True)
+class Table(Kind):
+    """A table of its own settings (``[environments.<name>.auth0]``); parsed by the validator."""
+
+    of: type
+    expected: str = "a table"
+
+    def parse(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise Invalid(self.expected)
+        return value
+
+    def allowed(self) -> str:
+        return "a table (below)"
+
+
+# --- declarations --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    doc: str
+    kind: Kind
+    required: bool
+    default: Any
+    default_text: str  # as the README shows it
+
+
+def setting(doc: str, kind: Kind, *, default: Any = None, required: bool = False, default_text: str = "") -> Any:
+    """Declare a setting: a dataclass field whose metadata is its contract."""
+    info = {"doc": doc, "kind": kind, "required": required, "default_text": default_text}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=info)
+    if required:
+        return field(metadata=info)
+    return field(default=default, metadata=info)
+
+
+def settings_of(cls: type) -> dict[str, Setting]:
+    """The settings a dataclass declares, by key, in declaration order."""
+    found = {}
+    for f in fields(cls):
+        if "kind" not in f.metadata:
+            continue
+        meta = f.metadata
+        found[f.name] = Setting(f.name, meta["doc"], meta["kind"], meta["required"], _default(f), meta["default_text"])
+    return found
+
+
+def _default(f: Field[Any]) -> Any:
+    if f.default is not MISSING:
+        return f.default
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Auth0Stream:
+    """An Auth0 log stream this stack manages (the ``[environments.<name>.auth0]`` table)."""
+
+    domain: str = setting(
+        'The tenant\'s domain for the auth0 provider, e.g. "acme.eu.auth0.com".',
+        Text("a domain name", aws_rules.hostname),
+        required=True,
+    )
+    stream_name: str = setting(
+        "Name of the log stream in Auth0.",
+        Text("a name of 1 to 128 characters without control characters", lambda t: None if len(t) <= 128 else ""),
+        default_text='`"Amazon EventBridge (<project>-<env>)"`',
+    )
+    filters: tuple[str, ...] = setting(
+        "Log stream filter categories; none means every event. An archive for audits should keep every event.",
+        Names(FILTER_CATEGORIES, "log stream filter categories"),
+        default=(),
+        default_text="`[]` (every event)",
+    )
+    pii_fields: tuple[str, ...] = setting(
+        "Fields Auth0 hashes or masks before the events leave the tenant.",
+        Names(PII_LOG_FIELDS, "PII fields"),
+        default=(),
+        default_text="none",
+    )
+    pii_method: str = setting(
+        '"hash" (xxhash: still joinable across events) or "mask"; needs pii_fields.',
+        Choice(PII_METHODS, "a PII method"),
+        default="hash",
+    )
+    is_priority: bool | None = setting(
+        "A priority stream. Auth0 sets it at creation only; changing it later makes a noisy plan.",
+        Flag(),
+        default_text="Auth0's default",
+    )
+    start_from: str | None = setting(
+        "Where a new stream begins, in UTC. Auth0 reads it only when it creates the stream.",
+        Instant(),
+        default_text="the stream's creation",
+    )
 
 
 @dataclass(frozen=True)
 class Backend:
-    """Where Terraform keeps the stack's state."""
+    """Where Terraform keeps the stack's state (the ``backend`` table)."""
 
     type: str  # "local" or "s3"
     path: str | None = None  # local: state file (default: cdktf's terraform.<stack>.tfstate)
     bucket: str | None = None  # s3: state bucket
-    key: str | None = None  # s3: object key
-    region: str | None = None  # s3: bucket region
+    key: str | None = None  # s3: object key (default <project>/<environment>.tfstate)
+    region: str | None = None  # s3: bucket region (default: the environment's)
 
 
-@dataclass(frozen=True)
-class Auth0Stream:
-    """An Auth0 log stream this stack manages (the ``[environments.<name>.auth0]`` table)."""
-
-    domain: str  # the tenant's domain, for the auth0 provider
-    stream_name: str
-    filters: tuple[str, ...] = ()  # categories; none means every event
-    pii_fields: tuple[str, ...] = ()
-    pii_method: str = "hash"
-    is_priority: bool | None = None
-    start_from: str | None = None  # RFC 3339, UTC; Auth0 reads it only when it creates the stream
+def _region_rule(text: str) -> str | None:
+    return None if text in AWS_REGIONS else 'an AWS commercial region such as "us-east-1"'
 
 
-@dataclass(frozen=True)
+REGION = Text('an AWS commercial region such as "us-east-1"', _region_rule)
+
+# The backend table's keys, by backend type.
+BACKEND_KEYS: dict[str, dict[str, Kind]] = {
+    "local": {"path": Text("a file path without control characters", lambda t: None if "\0" not in t else "")},
+    "s3": {
+        "bucket": Text("an S3 bucket name", aws_rules.s3_bucket_name),
+        "key": Text("an S3 object key", aws_rules.s3_object_key),
+        "region": REGION,
+    },
+}
+
+
+def _email_rule(text: str) -> str | None:
+    match = EMAIL.fullmatch(text)
+    expected = "an e-mail address (ASCII), e.g. security@example.com"
+    return None if match and len(text) <= 254 and aws_rules.hostname(match["domain"]) is None else expected
+
+
+def _role_rule(text: str) -> str | None:
+    return aws_rules.iam_role_arn(text)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Environment:
     """One deployment target: one AWS account and region, one stack."""
 
-    name: str
-    project: str
-    aws_account_id: str
-    aws_region: str
-    auth0_event_source: str | None  # a stream made elsewhere, or None when ``auth0`` is set
-    deploy_role_arn: str | None
-    glacier_after_days: int
-    deep_archive_after_days: int | None
-    expire_after_days: int
-    buffer_interval_seconds: int
-    buffer_size_mib: int
-    log_retention_days: int
-    tags: Mapping[str, str]
-    backend: Backend
-    replay_window_days: int = 14
-    alarm_email: str | None = None
-    no_events_alarm_hours: int = 24
-    delivery_delay_alarm_seconds: int = 1800
-    object_lock_mode: str | None = None  # "GOVERNANCE" or "COMPLIANCE"
-    object_lock_days: int | None = None
-    auth0: Auth0Stream | None = None  # a stream managed by this stack
-    athena: bool = True
-    athena_start_date: str | None = None  # "YYYY-MM-DD"; None: as far back as objects live
-    athena_scan_limit_mib: int = 10240
-    athena_results_expire_days: int = 7
+    name: str  # the [environments.<name>] table's name
+    project: str = setting(
+        "Name prefix of every resource and the `Project` tag. The stack is `<project>-<environment>`, at most 32 "
+        "characters, and every AWS name derived from it must be valid (S3 reserves `xn--`, `sthree-` and "
+        "`amzn-s3-demo-`).",
+        pattern_text(NAME, "lowercase letters, digits and hyphens, starting with a letter"),
+        default="auth0-log-archive",
+    )
+    aws_account_id: str = setting(
+        "The account the environment deploys to. The provider refuses any other account.",
+        pattern_text(ACCOUNT_ID, "12 digits (0-9), as a string"),
+        required=True,
+    )
+    aws_region: str = setting(
+        "Where Auth0 streams to and where everything is created. A managed stream narrows it to the regions "
+        "the auth0 provider accepts (see The Auth0 side).",
+        REGION,
+        required=True,
+    )
+    auth0_event_source: str | None = setting(
+        "The partner event source of a stream made in Auth0. Exactly one of this and `auth0` per environment; "
+        "each environment needs its own.",
+        pattern_text(
+            PARTNER_EVENT_SOURCE, "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs"
+        ),
+    )
+    auth0: Auth0Stream | None = setting(
+        "The Auth0 log stream this stack manages (see The Auth0 side), instead of `auth0_event_source`. "
+        "Only in an environment.",
+        Table(Auth0Stream),
+    )
+    deploy_role_arn: str | None = setting(
+        "An IAM role in the environment's account that Terraform assumes.", Text("an IAM role ARN", _role_rule)
+    )
+    glacier_after_days: int = setting(
+        "Days after which log objects move to S3 Glacier Flexible Retrieval. This is also how long they can be "
+        "queried in place.",
+        Integer(1, INT32_MAX, "S3 lifecycle Days, an int32"),
+        default=90,
+    )
+    deep_archive_after_days: int | None = setting(
+        "Days after which log objects move to S3 Glacier Deep Archive. More than `glacier_after_days`.",
+        Integer(1, INT32_MAX, "S3 lifecycle Days, an int32"),
+    )
+    expire_after_days: int = setting(
+        "Days after which log objects are deleted (your retention limit). More than every transition.",
+        Integer(1, INT32_MAX, "S3 lifecycle Days, an int32"),
+        default=400,
+    )
+    buffer_interval_seconds: int = setting(
+        "Firehose writes an object at least this often.",
+        Integer(0, 900, "Firehose BufferingHints IntervalInSeconds"),
+        default=900,
+    )
+    buffer_size_mib: int = setting(
+        "…or when this many MiB are buffered.",
+        Integer(1, 128, "Firehose BufferingHints SizeInMBs"),
+        default=64,
+    )
+    log_retention_days: int = setting(
+        "Retention of the Firehose error log group.",
+        Choice(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period"),
+        default=365,
+    )
+    replay_window_days: int = setting(
+        "Days the EventBridge archive keeps every event, so that an outage downstream can be replayed (0: no archive).",
+        Integer(0, 365),
+        default=14,
+    )
+    alarm_email: str | None = setting(
+        "An address subscribed to the alarm topic. AWS sends a confirmation e-mail that must be accepted.",
+        Text("an e-mail address", _email_rule),
+    )
+    no_events_alarm_hours: int = setting(
+        "Hours without a single Auth0 event before the silence alarm fires.",
+        Integer(1, 168, "CloudWatch: an alarm looks back at most 7 days"),
+        default=24,
+    )
+    delivery_delay_alarm_seconds: int = setting(
+        "Age of the oldest record not yet in S3 that raises the delivery alarm. More than `buffer_interval_seconds`.",
+        Integer(60, 86400, "Firehose keeps retrying for 24 hours"),
+        default=1800,
+    )
+    object_lock_mode: str | None = setting(
+        "S3 Object Lock default retention for new log objects (write once, read many). Needs `object_lock_days`.",
+        Text('"governance" or "compliance"', lambda t: None if t.upper() in OBJECT_LOCK_MODES else "", str.upper),
+    )
+    object_lock_days: int | None = setting(
+        "Days each new log object is locked against deletion and overwrite. At most `expire_after_days`, since "
+        "a locked object cannot expire.",
+        Integer(1, OBJECT_LOCK_MAX_DAYS, "S3 Object Lock: at most 100 years"),
+    )
+    athena: bool = setting(
+        "Query the archive with Athena: Glue table, workgroup, results bucket and named queries.", Flag(), default=True
+    )
+    athena_start_date: str | None = setting(
+        "The first day the table's partition projection covers. By default `NOW-<expire_after_days>DAYS`.",
+        Day(),
+        default_text="as far back as objects live",
+    )
+    athena_scan_limit_mib: int = setting(
+        "The workgroup's limit on what one query may scan, in MiB: a runaway query costs at most this.",
+        Integer(10, JSON_SAFE_INTEGER >> 20, "Athena's minimum is 10 MB; bytes stay exact in JSON"),
+        default=10240,
+    )
+    athena_results_expire_days: int = setting(
+        "Days query results are kept in the results bucket.", Integer(1, 365), default=7
+    )
+    tags: Mapping[str, str] = setting(
+        "Tags on every resource, through the provider's `default_tags`. `Project`, `Environment` and "
+        "`ManagedBy` are set by the stack.",
+        Tags(),
+        default={},
+    )
+    backend: Backend = setting(
+        "Where the state is kept (the `backend` table, below).",
+        Table(Backend),
+        default=Backend("local"),
+        default_text='`{ type = "local" }`',
+    )
 
     @property
     def stack_name(self) -> str:
@@ -160,12 +554,11 @@ class Environment:
 
     @property
     def default_tags(self) -> dict[str, str]:
-        return {
-            **self.tags,
-            "Project": self.project,
-            "Environment": self.name,
-            "ManagedBy": "cdktf",
-        }
+        return {**self.tags, "Project": self.project, "Environment": self.name, "ManagedBy": "cdktf"}
+
+
+SETTINGS = settings_of(Environment)
+AUTH0_SETTINGS = settings_of(Auth0Stream)
 
 
 @dataclass(frozen=True)
@@ -180,26 +573,7 @@ class Configuration:
         raise KeyError(name)
 
 
-class ConfigError(Exception):
-    """The configuration is invalid; ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-# --- declarations ---------------------------------------------------------------
-
-Check = Callable[[Any], str | None]  # returns "expected ..." text, or None when valid
-
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    doc: str
-    check: Check
-    default: Any = None
-    required: bool = False
+# --- messages --------------------------------------------------------------------------
 
 
 def _show(value: Any) -> str:
@@ -207,243 +581,89 @@ def _show(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "an array"
-    return json.dumps(value, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return repr(value)
 
 
-def _integer(low: int, high: int | None = None) -> Check:
-    def check(value: Any) -> str | None:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        if ok and value >= low and (high is None or value <= high):
-            return None
-        return f"an integer from {low} to {high}" if high is not None else f"an integer of at least {low}"
-
-    return check
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 
 
-def _one_of(allowed: tuple[Any, ...], what: str) -> Check:
-    def check(value: Any) -> str | None:
-        ok = not isinstance(value, bool) and value in allowed
-        return None if ok else f"{what}, one of {', '.join(map(str, allowed))}"
-
-    return check
+def key_path(*parts: str) -> str:
+    """A TOML key path, with any key that is not a bare TOML key quoted and escaped."""
+    return ".".join(p if _PLAIN_KEY.fullmatch(p) else shown(p) for p in parts)
 
 
-def _string(pattern: re.Pattern[str], what: str) -> Check:
-    def check(value: Any) -> str | None:
-        return None if isinstance(value, str) and pattern.fullmatch(value) else what
-
-    return check
-
-
-def _region(value: Any) -> str | None:
-    if isinstance(value, str) and value in AWS_REGIONS:
-        return None
-    return 'an AWS commercial region such as "us-east-1"'
-
-
-def _tags(value: Any) -> str | None:
-    expected = (
-        'a table of string tags (keys 1-128 characters, not starting with "aws:", '
-        f"not {', '.join(RESERVED_TAGS)}; values at most 256 characters)"
-    )
-    if not isinstance(value, dict):
-        return expected
-    for key, tag in value.items():
-        if not (0 < len(key) <= 128) or key.lower().startswith("aws:") or key in RESERVED_TAGS:
-            return expected
-        if not isinstance(tag, str) or len(tag) > 256:
-            return expected
-    return None
-
-
-def _boolean(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "true or false"
-
-
-def _date(value: Any) -> str | None:
-    try:
-        datetime.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return "a date, YYYY-MM-DD"
-    return None if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else "a date, YYYY-MM-DD"
-
-
-def _lock_mode(value: Any) -> str | None:
-    if isinstance(value, str) and value.upper() in OBJECT_LOCK_MODES:
-        return None
-    return '"governance" or "compliance"'
-
-
-def _any_table(value: Any) -> str | None:
-    return None if isinstance(value, dict) else "a table"
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "project",
-        "Name prefix of every resource and the Project tag; the stack is <project>-<environment>.",
-        _string(NAME, "lowercase letters, digits and hyphens, starting with a letter"),
-        default="auth0-log-archive",
-    ),
-    Setting(
-        "aws_account_id",
-        "The AWS account the environment deploys to; the provider refuses any other.",
-        _string(ACCOUNT_ID, "12 digits, as a string"),
-        required=True,
-    ),
-    Setting("aws_region", "The AWS region of the partner event source and of every resource.", _region, required=True),
-    Setting(
-        "auth0_event_source",
-        "The partner event source of a log stream made in Auth0 (or give an [auth0] table instead).",
-        _string(
-            PARTNER_EVENT_SOURCE, "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs"
-        ),
-    ),
-    Setting("auth0", "The Auth0 log stream to manage in this stack (instead of auth0_event_source).", _any_table),
-    Setting(
-        "deploy_role_arn",
-        "Optional IAM role in the environment's account that Terraform assumes.",
-        _string(ROLE_ARN, "an IAM role ARN, arn:aws:iam::<12 digits>:role/<name>"),
-    ),
-    Setting(
-        "glacier_after_days",
-        "Days after which log objects move to S3 Glacier Flexible Retrieval.",
-        _integer(1),
-        default=90,
-    ),
-    Setting(
-        "deep_archive_after_days",
-        "Optional: days after which log objects move to S3 Glacier Deep Archive.",
-        _integer(1),
-    ),
-    Setting(
-        "expire_after_days", "Days after which log objects are deleted (the retention limit).", _integer(1), default=400
-    ),
-    Setting(
-        "buffer_interval_seconds",
-        "Firehose buffering: longest wait before writing an object.",
-        _integer(0, 900),
-        default=900,
-    ),
-    Setting(
-        "buffer_size_mib", "Firehose buffering: largest object size before writing it.", _integer(1, 128), default=64
-    ),
-    Setting(
-        "log_retention_days",
-        "Retention of the Firehose error log group (a value CloudWatch accepts).",
-        _one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention period"),
-        default=365,
-    ),
-    Setting(
-        "replay_window_days",
-        "Days the EventBridge archive keeps every event for replay after an outage (0: no archive).",
-        _integer(0, 365),
-        default=14,
-    ),
-    Setting(
-        "alarm_email",
-        "Optional: an address subscribed to the alarm topic (confirm the e-mail AWS sends).",
-        _string(EMAIL, "an e-mail address"),
-    ),
-    Setting(
-        "no_events_alarm_hours",
-        "Hours without a single Auth0 event before the silence alarm fires.",
-        _integer(1, 168),
-        default=24,
-    ),
-    Setting(
-        "delivery_delay_alarm_seconds",
-        "Age of the oldest undelivered record that raises the delivery alarm.",
-        _integer(60, 86400),
-        default=1800,
-    ),
-    Setting("object_lock_mode", "Optional S3 Object Lock default retention mode for new log objects.", _lock_mode),
-    Setting(
-        "object_lock_days", "Days each new log object is locked against deletion (with object_lock_mode).", _integer(1)
-    ),
-    Setting(
-        "athena",
-        "Query the archive with Athena: Glue table, workgroup, results bucket, named queries.",
-        _boolean,
-        default=True,
-    ),
-    Setting("athena_start_date", "Optional: the first day Athena's partition projection covers (YYYY-MM-DD).", _date),
-    Setting(
-        "athena_scan_limit_mib",
-        "Athena workgroup limit on the data one query may scan, in MiB (at least 10).",
-        _integer(10),
-        default=10240,
-    ),
-    Setting(
-        "athena_results_expire_days", "Days Athena query results are kept in their bucket.", _integer(1, 365), default=7
-    ),
-    Setting("tags", "Tags added to every resource through the provider's default_tags.", _tags, default={}),
-    Setting("backend", 'Where the state is kept: absent or type "local" for a local file, or type "s3".', _any_table),
-)
-SETTINGS_BY_KEY = {s.key: s for s in SETTINGS}
-
-BACKEND_KEYS: dict[str, dict[str, Check]] = {
-    "local": {"path": _string(re.compile(r".+"), "a file path")},
-    "s3": {
-        "bucket": _string(S3_BUCKET_NAME, "an S3 bucket name"),
-        "key": _string(re.compile(r"[^/].*"), 'an object key not starting with "/"'),
-        "region": _region,
-    },
-}
-
-
-def _string_list(allowed: tuple[str, ...], what: str) -> Check:
-    def check(value: Any) -> str | None:
-        ok = isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value)
-        return None if ok else f"{what} among {', '.join(allowed)}"
-
-    return check
-
-
-AUTH0_KEYS: dict[str, Check] = {
-    "domain": _string(
-        re.compile(r"(?=.{4,253}$)([a-z0-9-]+\.)+[a-z]{2,}"), 'a domain name such as "acme.eu.auth0.com"'
-    ),
-    "stream_name": _string(re.compile(r".{1,128}"), "a name of 1 to 128 characters"),
-    "filters": _string_list(FILTER_CATEGORIES, "a list of log stream filter categories"),
-    "pii_fields": _string_list(PII_LOG_FIELDS, "a list of PII fields"),
-    "pii_method": _one_of(PII_METHODS, "a PII method"),
-    "is_priority": _boolean,
-    "start_from": lambda value: (
-        None
-        if rfc3339_utc(value)
-        else "an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z "
-        "(Auth0 reads it only when it creates the stream)"
-    ),
-}
-
-
-# --- loading --------------------------------------------------------------------
+# --- reading the file ---------------------------------------------------------------------
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
     """The configuration file: $AUTH0_ARCHIVE_CONFIG, else environments.toml."""
-    return Path(environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+    if CONFIG_FILE_ENV not in environ:
+        return Path(DEFAULT_CONFIG_FILE)
+    value = environ[CONFIG_FILE_ENV]
+    if not value.strip():
+        raise ConfigError([f"{CONFIG_FILE_ENV}: expected the path of a configuration file, got an empty value"])
+    return Path(value)
+
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def load_config(path: Path | str) -> Configuration:
-    path = Path(path)
     source = str(path)
+    if control_characters(source):
+        source = shown(source)
+    return parse_config(read_text(Path(path), source), source)
+
+
+def read_text(path: Path, source: str) -> str:
+    """The file's text: a regular, readable UTF-8 file of at most MAX_FILE_BYTES, or a clear refusal."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise ConfigError([f"{source}: cannot read the file: {error.strerror or error}"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{source}: expected UTF-8 text"]) from None
-    return parse_config(text, source)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise ConfigError([f"{source}: expected a regular file, got {kind}"])
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise ConfigError([f"{source}: cannot read the file: {error.strerror or error}"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([f"{source}: expected a file of at most {MAX_FILE_BYTES // 1024} KiB, got a larger one"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"{source}: expected UTF-8 text, got an invalid byte at offset {error.start}"]) from None
 
 
 def parse_config(text: str, source: str) -> Configuration:
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, as some editors write: not TOML, but harmless
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{source}: invalid TOML: {error}"]) from None
+        raise ConfigError([f"{source}: invalid TOML: {' '.join(str(error).split())}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{source}: invalid TOML: arrays or tables nested too deeply"]) from None
     return _Validator(source).configuration(document)
+
+
+# --- validation ----------------------------------------------------------------------------
 
 
 class _Validator:
@@ -451,41 +671,47 @@ class _Validator:
         self.source = source
         self.problems: list[str] = []
 
-    def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.source}: {where}: {message}")
+    def problem(self, where: tuple[str, ...], message: str) -> None:
+        self.problems.append(f"{self.source}: {key_path(*where)}: {message}")
 
-    def expected(self, where: str, expected: str, value: Any) -> None:
+    def expected(self, where: tuple[str, ...], expected: str, value: Any) -> None:
         self.problem(where, f"expected {expected}, got {_show(value)}")
 
-    def unknown_keys(self, where: str, table: Mapping[str, Any], known: list[str]) -> None:
+    def unknown_keys(self, where: tuple[str, ...], table: Mapping[str, Any], known: list[str]) -> None:
         for key in table:
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f' (did you mean "{hint[0]}"?)' if hint else ""
-                self.problem(
-                    f"{where}.{key}" if where else key, f"unknown key{suggestion}; expected one of {', '.join(known)}"
-                )
+                self.problem((*where, key), f"unknown key{suggestion}; expected one of {', '.join(known)}")
+
+    def value(self, where: tuple[str, ...], kind: Kind, value: Any) -> Any:
+        """The parsed value, or MISSING after reporting why not."""
+        try:
+            return kind.parse(value)
+        except Invalid as invalid:
+            shown_value = invalid.value if invalid.at else value
+            self.expected((*where, *invalid.at), invalid.expected, shown_value)
+            return MISSING
 
     def configuration(self, document: dict[str, Any]) -> Configuration:
-        self.unknown_keys("", document, ["defaults", "environments"])
+        self.unknown_keys((), document, ["defaults", "environments"])
         defaults = document.get("defaults", {})
         environments = document.get("environments", {})
         if not isinstance(defaults, dict):
-            self.expected("defaults", "a table", defaults)
+            self.expected(("defaults",), "a table", defaults)
             defaults = {}
         if not isinstance(environments, dict):
-            self.expected("environments", "a table of environments", environments)
-            environments = {}
-        defaults_valid = self.settings("defaults", defaults)
+            self.expected(("environments",), "a table of environments", environments)
+            environments = None
+        parsed_defaults = self.settings(("defaults",), defaults)
+        if "auth0" in defaults:
+            self.problem(("defaults", "auth0"), "expected in an environment: each one streams its own tenant")
+        if environments == {}:
+            self.problem(("environments",), "expected at least one [environments.<name>] table, got none")
 
-        if not environments:
-            self.problem("environments", "expected at least one [environments.<name>] table, got none")
         built: list[Environment] = []
-        for name, table in environments.items():
-            where = f"environments.{name}"
-            if not isinstance(table, dict):
-                self.expected(where, "a table", table)
-                continue
+        for name, table in (environments or {}).items():
+            where = ("environments", name)
             if not NAME.fullmatch(name):
                 self.expected(
                     where,
@@ -494,213 +720,338 @@ class _Validator:
                     name,
                 )
                 continue
-            own_valid = self.settings(where, table)
-            env = self.environment(name, defaults, table, valid=defaults_valid and own_valid)
+            if not isinstance(table, dict):
+                self.expected(where, "a table", table)
+                continue
+            env = self.environment(name, defaults, parsed_defaults, table)
             if env is not None:
                 built.append(env)
-
-        self.unique(built, "auth0_event_source", "each Auth0 partner event source feeds one environment")
+        if not self.problems:
+            self.across(built)
         if self.problems:
             raise ConfigError(self.problems)
         return Configuration(self.source, tuple(built))
 
-    def settings(self, where: str, table: dict[str, Any]) -> bool:
-        """Check the keys and values a table sets itself (not what it inherits); True when valid."""
+    def settings(self, where: tuple[str, ...], table: dict[str, Any]) -> dict[str, Any] | None:
+        """The table's own settings, parsed; None when any is invalid (each problem reported)."""
         before = len(self.problems)
-        self.unknown_keys(where, table, list(SETTINGS_BY_KEY))
-        for key, value in table.items():
-            setting = SETTINGS_BY_KEY.get(key)
-            if setting is None:
+        self.unknown_keys(where, table, list(SETTINGS))
+        parsed: dict[str, Any] = {}
+        for key, raw in table.items():
+            if key not in SETTINGS or key == "auth0":
                 continue
-            expected = setting.check(value)
-            if expected:
-                self.expected(f"{where}.{key}", expected, value)
-            elif key == "backend":
-                self.backend(f"{where}.backend", value)
-            elif key == "auth0":
-                if where == "defaults":
-                    self.problem("defaults.auth0", "expected in an environment: each one streams its own tenant")
-                else:
-                    self.auth0(f"{where}.auth0", value)
-        return len(self.problems) == before
+            value = self.value((*where, key), SETTINGS[key].kind, raw)
+            if value is not MISSING and key == "backend":
+                value = self.backend((*where, key), value)
+            parsed[key] = value
+        return parsed if len(self.problems) == before else None
 
-    def backend(self, where: str, table: dict[str, Any]) -> None:
+    def backend(self, where: tuple[str, ...], table: dict[str, Any]) -> dict[str, Any] | Any:
         kind = table.get("type", "local")
-        if kind not in BACKEND_KEYS:
-            self.expected(f"{where}.type", f"one of {', '.join(BACKEND_KEYS)}", kind)
-            return
-        checks = BACKEND_KEYS[kind]
-        self.unknown_keys(where, table, ["type", *checks])
-        for key, check in checks.items():
-            if key in table and (expected := check(table[key])):
-                self.expected(f"{where}.{key}", expected, table[key])
+        if not isinstance(kind, str) or kind not in BACKEND_KEYS:
+            self.expected((*where, "type"), f"one of {', '.join(BACKEND_KEYS)}", kind)
+            return MISSING
+        before = len(self.problems)
+        self.unknown_keys(where, table, ["type", *BACKEND_KEYS[kind]])
+        parsed = {"type": kind}
+        for key, check in BACKEND_KEYS[kind].items():
+            if key in table:
+                parsed[key] = self.value((*where, key), check, table[key])
         if kind == "s3" and "bucket" not in table:
-            self.problem(f"{where}.bucket", "missing: an s3 backend needs the state bucket's name")
+            self.problem((*where, "bucket"), "missing: an s3 backend needs the state bucket's name")
+        return parsed if len(self.problems) == before else MISSING
 
-    def auth0(self, where: str, table: dict[str, Any]) -> None:
-        self.unknown_keys(where, table, list(AUTH0_KEYS))
-        for key, check in AUTH0_KEYS.items():
-            if key in table and (expected := check(table[key])):
-                self.expected(f"{where}.{key}", expected, table[key])
-        if "domain" not in table:
-            self.problem(f"{where}.domain", 'missing: the Auth0 tenant\'s domain, e.g. "acme.eu.auth0.com"')
-        if "pii_method" in table and "pii_fields" not in table:
-            self.problem(f"{where}.pii_fields", "missing: pii_method needs the pii_fields it applies to")
+    def auth0(self, where: tuple[str, ...], raw: Any, prefix: str) -> Auth0Stream | None:
+        table = self.value(where, SETTINGS["auth0"].kind, raw)
+        if table is MISSING:
+            return None
+        before = len(self.problems)
+        self.unknown_keys(where, table, list(AUTH0_SETTINGS))
+        values: dict[str, Any] = {}
+        for key, spec in AUTH0_SETTINGS.items():
+            if key in table:
+                values[key] = self.value((*where, key), spec.kind, table[key])
+            elif spec.required:
+                self.problem((*where, key), f"missing: {spec.doc}")
+        if "pii_method" in table and not table.get("pii_fields"):
+            # The provider's pii_config.log_fields takes at least one field; without any,
+            # no PII setting would reach Auth0 and the events would leave unmasked.
+            self.problem(
+                (*where, "pii_fields"), "missing: pii_method needs at least one of the pii_fields it applies to"
+            )
+        if len(self.problems) > before:
+            return None
+        values.setdefault("stream_name", f"Amazon EventBridge ({prefix})")
+        return Auth0Stream(**values)
 
     def environment(
-        self, name: str, defaults: dict[str, Any], own: dict[str, Any], *, valid: bool
+        self, name: str, defaults: dict[str, Any], parsed_defaults: dict[str, Any] | None, own: dict[str, Any]
     ) -> Environment | None:
         """Merge defaults into one environment and check what depends on several keys.
 
-        ``valid`` says whether the keys were valid where they are written; if
-        not, only missing keys are reported here (the rest already was).
+        Keys invalid where they are written were reported already; then only
+        missing keys are reported here.
         """
-        where = f"environments.{name}"
-        merged: dict[str, Any] = {s.key: s.default for s in SETTINGS}
-        merged.update(defaults)
-        merged.update(own)
-        merged["tags"] = {**defaults.get("tags", {}), **own.get("tags", {})}
-
+        where = ("environments", name)
+        parsed_own = self.settings(where, own)
         before = len(self.problems)
-        for setting in SETTINGS:
-            if setting.required and merged.get(setting.key) is None:
-                self.problem(f"{where}.{setting.key}", f"missing: {setting.doc}")
-        if ("auth0_event_source" in merged and merged["auth0_event_source"] is not None) == ("auth0" in own):
-            both = "auth0_event_source" in own and "auth0" in own
+
+        merged: dict[str, Any] = {key: spec.default for key, spec in SETTINGS.items()}
+        merged.update(parsed_defaults or {})
+        merged.update(parsed_own or {})
+        merged["tags"] = {**(parsed_defaults or {}).get("tags", {}), **(parsed_own or {}).get("tags", {})}
+
+        for key, spec in SETTINGS.items():
+            if spec.required and key not in own and key not in defaults:
+                self.problem((*where, key), f"missing: {spec.doc}")
+        has_source = own.get("auth0_event_source", defaults.get("auth0_event_source")) is not None
+        if has_source == ("auth0" in own):
             self.problem(
                 where,
                 "expected exactly one of auth0_event_source (a stream made in Auth0) and an [auth0] table "
-                f"(a stream managed here), got {'both' if both else 'neither'}",
+                f"(a stream managed here), got {'both' if has_source else 'neither'}",
             )
-        if not valid or len(self.problems) > before:
+        prefix = f"{merged['project']}-{name}" if isinstance(merged["project"], str) else name
+        stream = self.auth0((*where, "auth0"), own["auth0"], prefix) if "auth0" in own else None
+        if parsed_defaults is None or parsed_own is None or len(self.problems) > before:
             return None
-
-        self.cross_checks(where, name, merged, own)
-        if len(self.problems) > before:
-            return None
-
-        backend_table = dict(merged.get("backend") or {"type": "local"})
-        kind = backend_table.pop("type", "local")
-        if kind == "s3":
-            backend_table.setdefault("region", merged["aws_region"])
-            backend_table.setdefault("key", f"{merged['project']}/{name}.tfstate")
-        return Environment(
-            name=name,
-            project=merged["project"],
-            aws_account_id=merged["aws_account_id"],
-            aws_region=merged["aws_region"],
-            auth0_event_source=merged["auth0_event_source"],
-            deploy_role_arn=merged.get("deploy_role_arn"),
-            glacier_after_days=merged["glacier_after_days"],
-            deep_archive_after_days=merged.get("deep_archive_after_days"),
-            expire_after_days=merged["expire_after_days"],
-            buffer_interval_seconds=merged["buffer_interval_seconds"],
-            buffer_size_mib=merged["buffer_size_mib"],
-            log_retention_days=merged["log_retention_days"],
-            tags=dict(merged["tags"]),
-            backend=Backend(type=kind, **backend_table),
-            replay_window_days=merged["replay_window_days"],
-            alarm_email=merged.get("alarm_email"),
-            no_events_alarm_hours=merged["no_events_alarm_hours"],
-            delivery_delay_alarm_seconds=merged["delivery_delay_alarm_seconds"],
-            object_lock_mode=merged["object_lock_mode"].upper() if merged.get("object_lock_mode") else None,
-            object_lock_days=merged.get("object_lock_days"),
-            auth0=self.auth0_stream(name, merged, own.get("auth0")),
-            athena=merged["athena"],
-            athena_start_date=merged.get("athena_start_date"),
-            athena_scan_limit_mib=merged["athena_scan_limit_mib"],
-            athena_results_expire_days=merged["athena_results_expire_days"],
-        )
-
-    @staticmethod
-    def auth0_stream(name: str, merged: dict[str, Any], table: dict[str, Any] | None) -> Auth0Stream | None:
-        if table is None:
-            return None
-        return Auth0Stream(
-            domain=table["domain"],
-            stream_name=table.get("stream_name", f"Amazon EventBridge ({merged['project']}-{name})"),
-            filters=tuple(table.get("filters", ())),
-            pii_fields=tuple(table.get("pii_fields", ())),
-            pii_method=table.get("pii_method", "hash"),
-            is_priority=table.get("is_priority"),
-            start_from=rfc3339_utc(table["start_from"]) if "start_from" in table else None,
-        )
-
-    def cross_checks(self, where: str, name: str, merged: dict[str, Any], own: dict[str, Any]) -> None:
-        """Rules between keys of one merged environment."""
 
         def origin(key: str) -> str:
-            return "" if key in own else " (from defaults)"
+            return "" if key in own else " (from [defaults])" if key in defaults else " (the default)"
 
-        prefix = f"{merged['project']}-{name}"
+        self.cross_checks(where, merged, origin, managed=stream is not None)
+        if len(self.problems) > before:
+            return None
+        backend = dict(merged["backend"]) if isinstance(merged["backend"], dict) else {"type": "local"}
+        if backend["type"] == "s3":
+            backend.setdefault("region", merged["aws_region"])
+            backend.setdefault("key", f"{merged['project']}/{name}.tfstate")
+        return Environment(name=name, **{**merged, "backend": Backend(**backend), "auth0": stream})
+
+    def cross_checks(
+        self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str], *, managed: bool
+    ) -> None:
+        """Rules between keys of one merged environment."""
+        self.derived_names(where, merged, origin)
+        self.retention(where, merged, origin)
+        self.merged_tags(where, merged["tags"])
+        if merged["delivery_delay_alarm_seconds"] <= merged["buffer_interval_seconds"]:
+            self.problem(
+                (*where, "delivery_delay_alarm_seconds"),
+                f"expected more than buffer_interval_seconds ({merged['buffer_interval_seconds']}), "
+                f"got {merged['delivery_delay_alarm_seconds']}{origin('delivery_delay_alarm_seconds')}",
+            )
+        if managed and (expected := unsupported_region(merged["aws_region"])):
+            self.expected((*where, "aws_region"), expected, merged["aws_region"])
+        role = merged["deploy_role_arn"]
+        if role is not None and (account := aws_rules.role_arn_account(role)) != merged["aws_account_id"]:
+            self.problem(
+                (*where, "deploy_role_arn"),
+                f"expected a role in the environment's account {merged['aws_account_id']}, got one in {account}",
+            )
+
+    def derived_names(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
+        """The prefix fits, and every AWS name derived from it obeys AWS's rules."""
+        prefix = f"{merged['project']}-{where[-1]}"
         if len(prefix) > MAX_NAME_PREFIX:
             self.problem(
                 where,
                 f'expected "<project>-<environment>" of at most {MAX_NAME_PREFIX} characters '
-                f'(it prefixes bucket and role names), got "{prefix}" ({len(prefix)})',
+                f"(it prefixes bucket and role names), got {shown(prefix)} ({len(prefix)})",
             )
-        glacier, deep, expire = (
-            merged[k] for k in ("glacier_after_days", "deep_archive_after_days", "expire_after_days")
-        )
+            return
+        for derived in naming.aws_names(prefix, merged["aws_account_id"]):
+            if (expected := aws_rules.aws_name(derived.kind, derived.name)) is not None:
+                self.problem(
+                    (*where, "project"),
+                    f"expected a project from which valid AWS names derive ({expected}), "
+                    f"got {shown(merged['project'])}{origin('project')}: the {derived.kind} would be "
+                    f"{shown(derived.name)}",
+                )
+                return
+
+    def retention(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
+        """Transitions in order, expiry after them, and object lock within the expiry."""
+        glacier, deep = merged["glacier_after_days"], merged["deep_archive_after_days"]
+        expire = merged["expire_after_days"]
         if deep is not None and deep <= glacier:
             self.problem(
-                f"{where}.deep_archive_after_days",
+                (*where, "deep_archive_after_days"),
                 f"expected more than glacier_after_days ({glacier}), got {deep}{origin('deep_archive_after_days')}",
             )
-        last_transition = deep if deep is not None else glacier
         last_name = "deep_archive_after_days" if deep is not None else "glacier_after_days"
+        last_transition = deep if deep is not None else glacier
         if expire <= last_transition:
             self.problem(
-                f"{where}.expire_after_days",
+                (*where, "expire_after_days"),
                 f"expected more than {last_name} ({last_transition}), got {expire}{origin('expire_after_days')}",
             )
-        if merged["delivery_delay_alarm_seconds"] <= merged["buffer_interval_seconds"]:
-            self.problem(
-                f"{where}.delivery_delay_alarm_seconds",
-                f"expected more than buffer_interval_seconds ({merged['buffer_interval_seconds']}), "
-                f"got {merged['delivery_delay_alarm_seconds']}{origin('delivery_delay_alarm_seconds')}",
-            )
-        lock_mode, lock_days = merged.get("object_lock_mode"), merged.get("object_lock_days")
+        lock_mode, lock_days = merged["object_lock_mode"], merged["object_lock_days"]
         if (lock_mode is None) != (lock_days is None):
             missing = "object_lock_days" if lock_days is None else "object_lock_mode"
-            self.problem(f"{where}.{missing}", "missing: object_lock_mode and object_lock_days go together")
+            self.problem((*where, missing), "missing: object_lock_mode and object_lock_days go together")
         elif lock_days is not None and lock_days > expire:
             self.problem(
-                f"{where}.object_lock_days",
+                (*where, "object_lock_days"),
                 f"expected at most expire_after_days ({expire}): a locked object cannot expire, "
                 f"got {lock_days}{origin('object_lock_days')}",
             )
-        if "auth0" in own and (expected := unsupported_region(merged["aws_region"])):
-            self.expected(f"{where}.aws_region", expected, merged["aws_region"])
-        role = merged.get("deploy_role_arn")
-        if role is not None:
-            role_account = ROLE_ARN.fullmatch(role).group("account")  # type: ignore[union-attr]
-            if role_account != merged["aws_account_id"]:
-                self.problem(
-                    f"{where}.deploy_role_arn",
-                    f"expected a role in the environment's account {merged['aws_account_id']}, "
-                    f"got one in {role_account}",
-                )
 
-    def unique(self, environments: list[Environment], attribute: str, why: str) -> None:
+    def merged_tags(self, where: tuple[str, ...], tags: Mapping[str, str]) -> None:
+        """Tag count with the stack's own, and keys that differ only in case (defaults and environment merged)."""
+        if len(tags) + len(RESERVED_TAGS) > aws_rules.MAX_TAGS:
+            self.problem(
+                (*where, "tags"),
+                f"expected at most {aws_rules.MAX_TAGS - len(RESERVED_TAGS)} tags (AWS allows {aws_rules.MAX_TAGS} "
+                f"a resource and the stack adds {', '.join(RESERVED_TAGS)}), got {len(tags)}",
+            )
         seen: dict[str, str] = {}
-        for env in environments:
-            value = getattr(env, attribute)
-            if value in seen:
+        for key in tags:
+            if key.lower() in seen:
                 self.problem(
-                    f"environments.{env.name}.{attribute}",
-                    f"expected a value no other environment uses ({why}), got the one of environments.{seen[value]}",
+                    (*where, "tags", key),
+                    f"expected tag keys that differ in more than case (IAM treats them as one), "
+                    f"got {shown(key)} beside {shown(seen[key.lower()])}",
                 )
-            seen.setdefault(value, env.name)
+            seen.setdefault(key.lower(), key)
+
+    def across(self, environments: list[Environment]) -> None:
+        """What no two environments may share: a stack, a state, a partner source, an AWS name."""
+
+        def claims(env: Environment) -> Iterator[tuple[tuple[str, ...], str, str]]:
+            yield ("stack",), env.stack_name, f"the stack name {shown(env.stack_name)}"
+            yield ("state",), state_location(env), f"the Terraform state {shown(state_location(env))}"
+            if env.auth0_event_source is not None:
+                yield ("source",), env.auth0_event_source, "the Auth0 partner event source (one feeds one environment)"
+            for derived in naming.aws_names(env.name_prefix, env.aws_account_id):
+                scope = {"global": (), "account": (env.aws_account_id,)}.get(
+                    derived.scope, (env.aws_account_id, env.aws_region)
+                )
+                where = f" in account {env.aws_account_id}" if scope else ""
+                yield ("aws", derived.kind, *scope), derived.name, f"the {derived.kind} {shown(derived.name)}{where}"
+
+        seen: dict[tuple[tuple[str, ...], str], str] = {}
+        for env in environments:
+            for scope, value, what in claims(env):
+                other = seen.setdefault((scope, value), env.name)
+                if other != env.name:
+                    self.problem(
+                        ("environments", env.name),
+                        f"expected nothing in common with another environment, got {what}, as environments.{other} has",
+                    )
+                    break
 
 
-if __name__ == "__main__":  # python -m modules.config --names: the environments, as JSON (CI matrices)
-    import os
+def state_location(env: Environment) -> str:
+    """Where the environment's state lives, comparable across environments."""
+    backend = env.backend
+    if backend.type == "s3":
+        return f"s3://{backend.bucket}/{backend.key}"
+    # cdktf runs Terraform in cdktf.out/stacks/<stack>/: a relative path is relative to it.
+    stack_dir = naming.SynthOutput().stack_dir(env.stack_name).resolve()
+    return str((stack_dir / (backend.path or f"terraform.{env.stack_name}.tfstate")).resolve())
+
+
+OUTDIR_ENV = "CDKTF_OUTDIR"
+
+
+def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong with the environment variables cdktf reads during a synth, one line each.
+
+    cdktf would fail on them later, with a jsii stack trace, or write something
+    our tools do not read.
+    """
+    import json
+
+    problems = []
+    if (context := environ.get("CDKTF_CONTEXT_JSON")) is not None:
+        try:
+            parsed = json.loads(context)
+        except ValueError as error:
+            problems.append(
+                f"CDKTF_CONTEXT_JSON: expected a JSON object, got invalid JSON ({error.msg} at {error.pos})"
+            )
+        else:
+            if not isinstance(parsed, dict):
+                problems.append(f"CDKTF_CONTEXT_JSON: expected a JSON object, got {type(parsed).__name__}")
+    if environ.get("SYNTH_HCL_OUTPUT", "").lower() in ("true", "1", "yes"):
+        problems.append(
+            "SYNTH_HCL_OUTPUT: expected it unset (cdktf synth --hcl sets it): this project writes Terraform JSON, "
+            "which make review, make scan, make plan and the tests read; run cdktf synth without --hcl"
+        )
+    if (outdir := environ.get(OUTDIR_ENV)) is not None:
+        if not outdir.strip() or control_characters(outdir):
+            problems.append(f"{OUTDIR_ENV}: expected a directory path, got {shown(outdir)}")
+        elif Path(outdir).exists() and not Path(outdir).is_dir():
+            problems.append(f"{OUTDIR_ENV}: expected a directory, got the file {shown(outdir)}")
+    return problems
+
+
+# --- the README's table -----------------------------------------------------------------------
+
+
+def _default_text(spec: Setting) -> str:
+    if spec.default_text:
+        return spec.default_text
+    if spec.required:
+        return ""
+    if spec.default is None:
+        return "none"
+    if isinstance(spec.default, bool):
+        return f"`{str(spec.default).lower()}`"
+    if isinstance(spec.default, str):
+        return f'`"{spec.default}"`'
+    if isinstance(spec.default, dict | tuple):
+        return "`{}`" if isinstance(spec.default, dict) else "`[]`"
+    return f"`{spec.default}`"
+
+
+def settings_table(settings: Mapping[str, Setting]) -> str:
+    """A Markdown table of settings: key, required, default, allowed values, meaning."""
+    rows = ["| key | required | default | allowed | meaning |", "|---|---|---|---|---|"]
+    for key, spec in settings.items():
+        allowed = spec.kind.allowed().replace("|", "\\|")
+        required = "yes" if spec.required else "no"
+        rows.append(f"| `{key}` | {required} | {_default_text(spec)} | {allowed} | {spec.doc} |")
+    return "\n".join(rows)
+
+
+GENERATED_TABLES = {"settings": SETTINGS, "auth0": AUTH0_SETTINGS}
+
+
+def with_generated_tables(text: str) -> str:
+    """``text`` (Markdown) with each generated table rewritten from the declarations."""
+    for name, settings in GENERATED_TABLES.items():
+        block = re.compile(
+            rf"(<!-- {name} table: generated from modules/config.py by make docs -->\n)"
+            rf".*?(\n<!-- end of {name} table -->)",
+            re.DOTALL,
+        )
+        text = block.sub(lambda match, s=settings: match[1] + settings_table(s) + match[2], text)
+    return text
+
+
+def main(argv: list[str]) -> int:
+    """python -m modules.config --names: the environments as JSON (CI matrices);
+    --docs FILE...: rewrite the generated configuration tables in those files."""
+    import json
     import sys
 
+    if argv[1:2] == ["--docs"]:
+        for name in argv[2:]:
+            path = Path(name)
+            path.write_text(with_generated_tables(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
     try:
         configuration = load_config(config_path(os.environ))
     except ConfigError as error:
         print("\n".join(error.problems), file=sys.stderr)
-        sys.exit(2)
+        return 2
     print(json.dumps([env.name for env in configuration.environments]))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv))

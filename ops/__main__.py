@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ops.common import ROOT, OperatorError, fail, load_environment, stack_dir
+from ops.common import ROOT, SYNTH_OUTPUT, OperatorError, fail, load_environment
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -45,12 +45,11 @@ def main(argv: list[str] | None = None) -> int:
 
             deploy(env, auto_approve=args.auto_approve)
         elif args.command == "review":
-            from modules.app import previous_synth
             from ops.review import review
 
             synthesize()
-            current = stack_dir(env) / "cdk.tf.json"
-            previous = previous_synth(ROOT / "cdktf.out", env.stack_name)
+            current = SYNTH_OUTPUT.stack_file(env.stack_name)
+            previous = SYNTH_OUTPUT.previous(env.stack_name)
             print("\n".join(review(env.stack_name, current, previous)))
         else:
             from botocore.exceptions import BotoCoreError, ClientError

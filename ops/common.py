@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from modules.config import ConfigError, Configuration, Environment, config_path, load_config
+from modules.naming import SynthOutput
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED = 1
@@ -37,8 +38,11 @@ def load_environment(name: str | None, environ: dict[str, str] | None = None) ->
     return config, config.environment(name)
 
 
+SYNTH_OUTPUT = SynthOutput(ROOT / "cdktf.out")
+
+
 def stack_dir(env: Environment, outdir: Path | None = None) -> Path:
-    return (outdir or ROOT / "cdktf.out") / "stacks" / env.stack_name
+    return (SynthOutput(outdir) if outdir else SYNTH_OUTPUT).stack_dir(env.stack_name)
 
 
 def fail(error: OperatorError) -> int:

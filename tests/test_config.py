@@ -8,7 +8,6 @@ from modules.config import (
     ConfigError,
     Configuration,
     config_path,
-    load_config,
     parse_config,
 )
 
@@ -85,73 +84,6 @@ def test_a_managed_stream_replaces_the_event_source() -> None:
     assert env.auth0.stream_name == "Amazon EventBridge (auth0-log-archive-dev)"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            VALID + '[environments.dev.auth0]\ndomain = "acme.auth0.com"\n',
-            "environments.toml: environments.dev: expected exactly one of auth0_event_source (a stream made in Auth0) "
-            "and an [auth0] table (a stream managed here), got both",
-        ),
-        (
-            VALID.replace(f'auth0_event_source = "{DEV_SOURCE}"', ""),
-            "environments.toml: environments.dev: expected exactly one of auth0_event_source",
-        ),
-        (
-            MANAGED.replace('domain = "acme.auth0.com"', 'stream_name = "x"'),
-            "environments.toml: environments.dev.auth0.domain: missing: the Auth0 tenant's domain",
-        ),
-        (
-            MANAGED.replace('"acme.auth0.com"', '"https://acme.auth0.com/"'),
-            'environments.toml: environments.dev.auth0.domain: expected a domain name such as "acme.eu.auth0.com"',
-        ),
-        (
-            MANAGED + 'filters = ["auth.login.failed"]\n',
-            "environments.toml: environments.dev.auth0.filters: expected a list of log stream filter categories among auth.ancillary.fail",
-        ),
-        (
-            MANAGED + 'pii_fields = ["ssn"]\n',
-            "environments.toml: environments.dev.auth0.pii_fields: expected a list of PII fields among first_name",
-        ),
-        (
-            MANAGED + 'pii_fields = ["email"]\npii_method = "encrypt"\n',
-            'environments.toml: environments.dev.auth0.pii_method: expected a PII method, one of hash, mask, got "encrypt"',
-        ),
-        (
-            MANAGED + 'pii_method = "mask"\n',
-            "environments.toml: environments.dev.auth0.pii_fields: missing: pii_method needs the pii_fields",
-        ),
-        (
-            MANAGED + 'is_priority = "yes"\n',
-            'environments.toml: environments.dev.auth0.is_priority: expected true or false, got "yes"',
-        ),
-        (
-            MANAGED + 'start_from = "2026-01-01"\n',
-            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
-        ),
-        (
-            MANAGED + 'start_from = "2026-01-01T00:00:00"\n',
-            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
-        ),
-        (
-            MANAGED + "start_from = 2026-01-01T00:00:00\n",  # a TOML local date-time: no offset
-            "environments.toml: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset",
-        ),
-        (
-            MANAGED + 'stram_name = "x"\n',
-            'environments.toml: environments.dev.auth0.stram_name: unknown key (did you mean "stream_name"?)',
-        ),
-        (
-            VALID.replace("[environments.dev]", '[defaults.auth0]\ndomain = "acme.auth0.com"\n\n[environments.dev]'),
-            "environments.toml: defaults.auth0: expected in an environment",
-        ),
-    ],
-)
-def test_bad_auth0_tables_are_reported(text: str, expected: str) -> None:
-    found = problems(text)
-    assert any(p.startswith(expected) for p in found), found
-
-
 def test_object_lock_mode_is_normalized() -> None:
     env = parse_config(with_dev(object_lock_mode='"governance"', object_lock_days="30"), SOURCE).environment("dev")
     assert (env.object_lock_mode, env.object_lock_days) == ("GOVERNANCE", 30)
@@ -172,193 +104,6 @@ def test_config_file_comes_from_the_environment_variable() -> None:
     assert str(config_path({"AUTH0_ARCHIVE_CONFIG": "other.toml"})) == "other.toml"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            with_dev(aws_acount_id='"111111111111"'),
-            'environments.toml: environments.dev.aws_acount_id: unknown key (did you mean "aws_account_id"?)',
-        ),
-        (
-            VALID + "[defaults.backend]\ntype = 's3'\nbuckt = 'x'\n",
-            'environments.toml: defaults.backend.buckt: unknown key (did you mean "bucket"?)',
-        ),
-        (VALID + "[other]\n", "environments.toml: other: unknown key"),
-        (VALID.replace('aws_region = "us-east-1"\n', ""), "environments.toml: environments.dev.aws_region: missing"),
-        (
-            VALID.replace('"111111111111"', '"12345"'),
-            'environments.toml: environments.dev.aws_account_id: expected 12 digits, as a string, got "12345"',
-        ),
-        (
-            VALID.replace('"111111111111"', "111111111111"),
-            "environments.toml: environments.dev.aws_account_id: expected 12 digits, as a string, got 111111111111",
-        ),
-        (
-            VALID.replace('"us-east-1"', '"us-est-1"'),
-            'environments.toml: environments.dev.aws_region: expected an AWS commercial region such as "us-east-1", got "us-est-1"',
-        ),
-        (
-            VALID.replace(DEV_SOURCE, "aws.partner/other.com/acme/logs"),
-            "environments.toml: environments.dev.auth0_event_source: expected an Auth0 partner event source",
-        ),
-        (
-            VALID.replace(DEV_SOURCE, DEV_SOURCE.replace("auth0.logs", "auth0.events")),
-            "environments.toml: environments.dev.auth0_event_source: expected an Auth0 partner event source",
-        ),
-        (
-            with_dev(deploy_role_arn='"arn:aws:iam::111111111111:user/deployer"'),
-            "environments.toml: environments.dev.deploy_role_arn: expected an IAM role ARN",
-        ),
-        (
-            with_dev(deploy_role_arn='"arn:aws:iam::999999999999:role/deploy"'),
-            "environments.toml: environments.dev.deploy_role_arn: expected a role in the environment's account 111111111111, got one in 999999999999",
-        ),
-        (
-            with_dev(glacier_after_days="0"),
-            "environments.toml: environments.dev.glacier_after_days: expected an integer of at least 1, got 0",
-        ),
-        (
-            with_dev(glacier_after_days="30.5"),
-            "environments.toml: environments.dev.glacier_after_days: expected an integer of at least 1, got 30.5",
-        ),
-        (
-            with_dev(expire_after_days='"400"'),
-            'environments.toml: environments.dev.expire_after_days: expected an integer of at least 1, got "400"',
-        ),
-        (
-            with_dev(expire_after_days="true"),
-            "environments.toml: environments.dev.expire_after_days: expected an integer of at least 1, got true",
-        ),
-        (
-            with_dev(expire_after_days="90"),
-            "environments.toml: environments.dev.expire_after_days: expected more than glacier_after_days (90), got 90",
-        ),
-        (
-            with_dev(deep_archive_after_days="60"),
-            "environments.toml: environments.dev.deep_archive_after_days: expected more than glacier_after_days (90), got 60",
-        ),
-        (
-            with_dev(deep_archive_after_days="500"),
-            "environments.toml: environments.dev.expire_after_days: expected more than deep_archive_after_days (500), got 400 (from defaults)",
-        ),
-        (
-            with_dev(buffer_size_mib="129"),
-            "environments.toml: environments.dev.buffer_size_mib: expected an integer from 1 to 128, got 129",
-        ),
-        (
-            with_dev(buffer_size_mib="0"),
-            "environments.toml: environments.dev.buffer_size_mib: expected an integer from 1 to 128, got 0",
-        ),
-        (
-            with_dev(buffer_interval_seconds="901"),
-            "environments.toml: environments.dev.buffer_interval_seconds: expected an integer from 0 to 900, got 901",
-        ),
-        (
-            with_dev(buffer_interval_seconds="-1"),
-            "environments.toml: environments.dev.buffer_interval_seconds: expected an integer from 0 to 900, got -1",
-        ),
-        (
-            with_dev(log_retention_days="100"),
-            "environments.toml: environments.dev.log_retention_days: expected a CloudWatch Logs retention period, one of 1, 3",
-        ),
-        (
-            with_dev(tags='{ Project = "x" }'),
-            "environments.toml: environments.dev.tags: expected a table of string tags",
-        ),
-        (
-            with_dev(tags='{ "aws:owner" = "x" }'),
-            "environments.toml: environments.dev.tags: expected a table of string tags",
-        ),
-        (with_dev(tags="{ Owner = 1 }"), "environments.toml: environments.dev.tags: expected a table of string tags"),
-        (
-            VALID + "[environments.dev.backend]\ntype = 'gcs'\n",
-            'environments.toml: environments.dev.backend.type: expected one of local, s3, got "gcs"',
-        ),
-        (
-            VALID + "[environments.dev.backend]\ntype = 's3'\n",
-            "environments.toml: environments.dev.backend.bucket: missing: an s3 backend needs the state bucket's name",
-        ),
-        (
-            VALID + "[environments.dev.backend]\ntype = 's3'\nbucket = 'Bad_Bucket'\n",
-            'environments.toml: environments.dev.backend.bucket: expected an S3 bucket name, got "Bad_Bucket"',
-        ),
-        (
-            VALID + "[environments.dev.backend]\ntype = 'local'\nbucket = 'x'\n",
-            "environments.toml: environments.dev.backend.bucket: unknown key; expected one of type, path",
-        ),
-        (
-            VALID.replace("[environments.dev]", "[environments.Dev_1]"),
-            'environments.toml: environments.Dev_1: expected an environment name of lowercase letters, digits and hyphens, starting with a letter (it names the stack and its resources), got "Dev_1"',
-        ),
-        (
-            VALID.replace("[environments.dev]", "[environments.dev-]"),
-            "environments.toml: environments.dev-: expected an environment name",
-        ),
-        (
-            VALID.replace("[environments.dev]", "[environments.development-environment-one]"),
-            'environments.toml: environments.development-environment-one: expected "<project>-<environment>" of at most 32 characters (it prefixes bucket and role names), got "auth0-log-archive-development-environment-one" (45)',
-        ),
-        (
-            with_dev(project='"Auth0"'),
-            'environments.toml: environments.dev.project: expected lowercase letters, digits and hyphens, starting with a letter, got "Auth0"',
-        ),
-        (
-            "[defaults]\nproject = 'x'\n",
-            "environments.toml: environments: expected at least one [environments.<name>] table, got none",
-        ),
-        ("environments = 3\n", "environments.toml: environments: expected a table of environments, got 3"),
-        (
-            VALID
-            + VALID.replace("[defaults]\nglacier_after_days = 90\nexpire_after_days = 400\n", "").replace(
-                "environments.dev", "environments.qa"
-            ),
-            "environments.toml: environments.qa.auth0_event_source: expected a value no other environment uses",
-        ),
-        ("[environments.dev\naws_region = 1\n", "environments.toml: invalid TOML: "),
-        (
-            with_dev(object_lock_mode='"governance"'),
-            "environments.toml: environments.dev.object_lock_days: missing: object_lock_mode and object_lock_days go together",
-        ),
-        (
-            with_dev(object_lock_days="30"),
-            "environments.toml: environments.dev.object_lock_mode: missing: object_lock_mode and object_lock_days go together",
-        ),
-        (
-            with_dev(object_lock_mode='"legal"', object_lock_days="30"),
-            'environments.toml: environments.dev.object_lock_mode: expected "governance" or "compliance", got "legal"',
-        ),
-        (
-            with_dev(object_lock_mode='"compliance"', object_lock_days="500"),
-            "environments.toml: environments.dev.object_lock_days: expected at most expire_after_days (400): a locked object cannot expire, got 500",
-        ),
-        (
-            with_dev(replay_window_days="-1"),
-            "environments.toml: environments.dev.replay_window_days: expected an integer from 0 to 365, got -1",
-        ),
-        (
-            with_dev(alarm_email='"security"'),
-            'environments.toml: environments.dev.alarm_email: expected an e-mail address, got "security"',
-        ),
-        (
-            with_dev(no_events_alarm_hours="169"),
-            "environments.toml: environments.dev.no_events_alarm_hours: expected an integer from 1 to 168, got 169",
-        ),
-        (
-            with_dev(delivery_delay_alarm_seconds="600"),
-            "environments.toml: environments.dev.delivery_delay_alarm_seconds: expected more than buffer_interval_seconds (900), got 600",
-        ),
-    ],
-)
-def test_bad_configuration_is_reported_with_file_key_and_expectation(text: str, expected: str) -> None:
-    found = problems(text)
-    assert any(p.startswith(expected) for p in found), found
-
-
-def test_toml_syntax_errors_name_the_line() -> None:
-    found = problems(VALID + "\nbuffer_size_mib = = 3\n")
-    assert found == [f"{SOURCE}: invalid TOML: Invalid value (at line 11, column 19)"]
-
-
 def test_every_problem_is_reported_at_once() -> None:
     text = VALID.replace('"111111111111"', '"1"').replace('"us-east-1"', '"mars-1"') + "buffer_size_mib = 0\n"
     found = problems(text)
@@ -377,13 +122,7 @@ def test_a_bad_default_is_reported_once_where_it_is_written() -> None:
         .replace("acme-dev-", "acme-qa-")
     )
     found = problems(text)
-    assert found == [f"{SOURCE}: defaults.glacier_after_days: expected an integer of at least 1, got -5"]
-
-
-def test_missing_file_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(ConfigError) as raised:
-        load_config(tmp_path / "nope.toml")
-    assert raised.value.problems == [f"{tmp_path / 'nope.toml'}: cannot read the file: No such file or directory"]
+    assert found == [f"{SOURCE}: defaults.glacier_after_days: expected an integer from 1 to 2147483647, got -5"]
 
 
 # terraform-provider-auth0 v1.55.0, internal/auth0/logstream/resource.go, sink.aws_region
@@ -456,3 +195,95 @@ def test_start_from_is_kept_as_rfc3339_utc(value: str, expected: str) -> None:
     env = parse_config(MANAGED + f"start_from = {value}\n", SOURCE).environment("dev")
     assert env.auth0 is not None
     assert env.auth0.start_from == expected
+
+
+# --- unusual but good configurations: every one synthesizes ----------------------------------
+
+
+def _env(name: str, account: str, n: int, extra: str = "") -> str:
+    source = f"aws.partner/auth0.com/t{n}-{n:08x}-0000-4000-8000-000000000000/auth0.logs"
+    return (
+        f'[environments.{name}]\naws_account_id = "{account}"\naws_region = "eu-west-1"\n'
+        f'auth0_event_source = "{source}"\n{extra}'
+    )
+
+
+UNUSUAL_GOOD = {
+    "one-environment": _env("solo", "111111111111", 1),
+    "ten-environments": "".join(_env(f"e{n}", f"{n:012d}", n) for n in range(1, 11)),
+    "minimal-retention": _env("short", "111111111111", 1, "glacier_after_days = 1\nexpire_after_days = 2\n"),
+    "every-optional-key": _env(
+        "full",
+        "111111111111",
+        1,
+        'project = "audit"\ndeploy_role_arn = "arn:aws:iam::111111111111:role/ci/path/deploy"\n'
+        "glacier_after_days = 30\ndeep_archive_after_days = 90\nexpire_after_days = 3650\n"
+        "buffer_interval_seconds = 0\nbuffer_size_mib = 128\nlog_retention_days = 3653\nreplay_window_days = 365\n"
+        'alarm_email = "sec.team+alarms@example.co.uk"\nno_events_alarm_hours = 168\n'
+        'delivery_delay_alarm_seconds = 86400\nobject_lock_mode = "GOVERNANCE"\nobject_lock_days = 3650\n'
+        "athena = true\nathena_start_date = 2024-01-01\nathena_scan_limit_mib = 10\n"
+        'athena_results_expire_days = 365\ntags = { "Cost Center" = "42", "team:owner" = "sécurité", Empty = "" }\n'
+        'backend = { type = "s3", bucket = "state.example-1", key = "audit/full.tfstate", region = "us-east-1" }\n',
+    ),
+    "two-managed-streams": (
+        '[environments.dev]\naws_account_id = "111111111111"\naws_region = "eu-central-2"\n'
+        '[environments.dev.auth0]\ndomain = "acme-dev.eu.auth0.com"\n'
+        'pii_fields = ["email"]\npii_method = "mask"\nstart_from = 2026-11-01T00:00:00+01:00\n'
+        '[environments.prod]\naws_account_id = "222222222222"\naws_region = "us-west-2"\n'
+        '[environments.prod.auth0]\ndomain = "acme.auth0.com"\nfilters = ["auth.login.fail", "other"]\n'
+    ),
+    "prefix-of-32": _env("environment-of-32c", "111111111111", 1, 'project = "audit-archive"\n'),
+    "byte-order-mark": "\ufeff" + _env("bom", "111111111111", 1),
+}
+
+
+@pytest.fixture(scope="module")
+def unusual_stacks() -> dict[str, dict[str, dict]]:
+    from tests.conftest import synth_all
+
+    return {name: synth_all(parse_config(text, f"{name}.toml")) for name, text in UNUSUAL_GOOD.items()}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL_GOOD))
+def test_unusual_good_configurations_synthesize(name: str, unusual_stacks: dict[str, dict[str, dict]]) -> None:
+    from tests.terraform_reader import stack_problems
+
+    stacks = unusual_stacks[name]
+    assert stacks
+    for env_name, doc in stacks.items():
+        assert doc["resource"], env_name
+        assert stack_problems(doc, env_name) == []
+
+
+def test_the_unusual_good_ones_are_what_they_claim(unusual_stacks: dict[str, dict[str, dict]]) -> None:
+    assert len(unusual_stacks["ten-environments"]) == 10
+    prefix = parse_config(UNUSUAL_GOOD["prefix-of-32"], "p.toml").environments[0].name_prefix
+    assert len(prefix) == 32
+    full = parse_config(UNUSUAL_GOOD["every-optional-key"], "f.toml").environment("full")
+    unset = [key for key, value in vars(full).items() if value is None]
+    assert unset == ["auth0"]  # every other key is set
+    assert full.athena_start_date == "2024-01-01"  # a native TOML date, accepted
+    managed = parse_config(UNUSUAL_GOOD["two-managed-streams"], "m.toml")
+    assert [env.auth0.start_from for env in managed.environments if env.auth0] == ["2026-10-31T23:00:00Z", None]
+
+
+# --- the README's configuration tables come from the declarations --------------------------
+
+
+def test_readme_tables_are_generated_from_the_declarations() -> None:
+    from modules.config import with_generated_tables
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert "<!-- settings table: generated from modules/config.py by make docs -->" in readme
+    assert "<!-- auth0 table: generated from modules/config.py by make docs -->" in readme
+    assert with_generated_tables(readme) == readme, "run make docs"
+
+
+def test_every_declared_setting_is_a_field_with_a_doc_and_a_kind() -> None:
+    from modules.config import AUTH0_SETTINGS, SETTINGS
+
+    for settings in (SETTINGS, AUTH0_SETTINGS):
+        for key, spec in settings.items():
+            assert spec.doc.endswith("."), key
+            assert spec.kind.allowed(), key

@@ -6,8 +6,9 @@ import copy
 import json
 from pathlib import Path
 
-from modules.app import previous_synth, synthesize
+from modules.app import synthesize
 from modules.config import load_config, parse_config
+from modules.naming import SynthOutput
 from ops.review import differences, review, summary
 from tests.conftest import EXAMPLE_CONFIG
 
@@ -56,7 +57,7 @@ def test_policy_changes_show_the_statement(prod: dict) -> None:
 def test_synth_keeps_the_previous_version_of_a_changed_stack(tmp_path: Path) -> None:
     config = load_config(EXAMPLE_CONFIG)
     synthesize(config, str(tmp_path))
-    previous = previous_synth(tmp_path, "auth0-log-archive-dev")
+    previous = SynthOutput(tmp_path).previous("auth0-log-archive-dev")
     assert not previous.exists()  # the first synth has nothing to keep
     first = (tmp_path / "stacks" / "auth0-log-archive-dev" / "cdk.tf.json").read_text()
     synthesize(config, str(tmp_path))
