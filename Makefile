@@ -27,9 +27,9 @@ synth: install
 test: install
 	$(PIPENV) run pytest
 
-# The configuration tables in the docs come from the declarations in modules/config.py.
+# The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
-	$(PIPENV) run python -m modules.config --docs README.md
+	$(PIPENV) run python -m modules.contract.validation --docs README.md
 
 lint: install
 	$(PIPENV) run ruff check .

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from modules.config import ConfigError, config_path, load_config, synth_environment_problems
+from modules.contract.validation import ConfigError, config_path, load_config, synth_environment_problems
 
 EXIT_BAD_CONFIG = 2
 

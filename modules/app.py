@@ -10,8 +10,8 @@ from pathlib import Path
 
 from cdktf import App
 
-from modules.config import Configuration
-from modules.naming import SynthOutput
+from modules.contract.naming import SynthOutput
+from modules.contract.settings import Configuration
 from modules.stack import ArchiveStack
 
 

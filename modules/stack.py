@@ -5,18 +5,19 @@ from __future__ import annotations
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from modules import aws, naming
-from modules.alarms import PipelineAlarms, WatchedPipeline
-from modules.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
-from modules.archive_queries import ArchiveQueries
-from modules.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
-from modules.auth0_log_table import projection_start
-from modules.config import Environment
-from modules.delivery_stream import Buffering, DeliveryStream
-from modules.encryption_key import ArchiveKey
-from modules.event_ingest import PartnerEventIngest
-from modules.private_bucket import Retention
-from modules.versions import TERRAFORM_REQUIRED_VERSION
+from modules.constructs import aws
+from modules.constructs.alarms import PipelineAlarms, WatchedPipeline
+from modules.constructs.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
+from modules.constructs.archive_queries import ArchiveQueries
+from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
+from modules.constructs.delivery_stream import Buffering, DeliveryStream
+from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.event_ingest import PartnerEventIngest
+from modules.constructs.private_bucket import Retention
+from modules.contract import naming
+from modules.contract.athena_table import projection_start
+from modules.contract.settings import Environment
+from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
 
 
 class ArchiveStack(TerraformStack):

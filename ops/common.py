@@ -6,8 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from modules.config import ConfigError, Configuration, Environment, config_path, load_config
-from modules.naming import SynthOutput
+from modules.contract.naming import SynthOutput
+from modules.contract.settings import Configuration, Environment
+from modules.contract.validation import ConfigError, config_path, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED = 1

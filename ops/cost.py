@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from modules import naming
+from modules.contract import naming
 
 PRICES = Path(__file__).resolve().parent / "prices.toml"
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
@@ -320,7 +320,7 @@ def plot(path: Path, results: dict[str, tuple[Estimate, Estimate]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from modules.config import ConfigError, config_path, load_config
+    from modules.contract.validation import ConfigError, config_path, load_config
     from ops.auth0_events import load_profile
 
     parser = argparse.ArgumentParser(prog="make cost", description=__doc__,

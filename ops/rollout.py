@@ -13,8 +13,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from modules.config import Environment
-from modules.versions import MINIMUM_TERRAFORM, MINIMUM_TERRAFORM_TEXT
+from modules.contract.settings import Environment
+from modules.contract.versions import MINIMUM_TERRAFORM, MINIMUM_TERRAFORM_TEXT
 from ops.common import ROOT, OperatorError, stack_dir
 
 CDKTF_CLI = ROOT / "tools" / "cdktf-cli" / "node_modules" / ".bin" / "cdktf"

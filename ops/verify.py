@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from modules import naming
-from modules.config import Environment
+from modules.contract import naming
+from modules.contract.settings import Environment
 from ops.auth0_events import SAMPLE_EVENTS, sample_events
 
 AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"

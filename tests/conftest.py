@@ -10,7 +10,8 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from modules.config import Configuration, load_config, parse_config
+from modules.contract.settings import Configuration
+from modules.contract.validation import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
 # The sample events and Auth0's log schemas live beside the project (../shared).

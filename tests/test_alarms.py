@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modules.naming import ALARM_SUFFIXES
+from modules.contract.naming import ALARM_SUFFIXES
 from tests.helpers import only, policy, ref, resources, statements_by_sid
 
 

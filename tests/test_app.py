@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from modules.app import synthesize
-from modules.config import parse_config
-from modules.naming import SynthOutput
+from modules.contract.naming import SynthOutput
+from modules.contract.validation import parse_config
 from tests.conftest import VARIANTS_TOML
 
 

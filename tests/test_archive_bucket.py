@@ -7,7 +7,7 @@ import json
 import cdktf
 import pytest
 
-from modules.config import parse_config
+from modules.contract.validation import parse_config
 from tests.conftest import VARIANTS_TOML, synth_all
 from tests.helpers import named, only, policy, ref, resources
 

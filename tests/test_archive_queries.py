@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modules.auth0_log_table import NAMED_QUERIES
+from modules.contract.athena_table import NAMED_QUERIES
 from tests.helpers import named, only, ref, resources
 from tests.terraform_reader import literal_value
 
@@ -60,7 +60,7 @@ def test_named_queries_run_in_the_workgroup_on_the_database(prod: dict) -> None:
 def test_athena_can_be_left_out(variant_stacks: dict[str, dict]) -> None:
     # "minimal" takes the default (on); turning it off removes every Athena resource.
     assert resources(variant_stacks["minimal"], "aws_athena_workgroup")
-    from modules.config import parse_config
+    from modules.contract.validation import parse_config
     from tests.conftest import VARIANTS_TOML, synth_all
 
     off = VARIANTS_TOML.replace("[environments.minimal]", "[environments.minimal]\nathena = false")

@@ -7,8 +7,8 @@ import json
 import cdktf
 import pytest
 
-from modules.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
-from modules.config import load_config, parse_config
+from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
+from modules.contract.validation import load_config, parse_config
 from tests.conftest import ROOT, synth_all
 from tests.helpers import only, ref, resources
 

@@ -10,7 +10,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from modules.auth0_log_table import (
+from modules.constructs.delivery_stream import RECORD_PREFIX
+from modules.contract.athena_table import (
     DATA_FIELDS,
     ENVELOPE,
     NAMED_QUERIES,
@@ -22,7 +23,6 @@ from modules.auth0_log_table import (
     projection,
     projection_start,
 )
-from modules.delivery_stream import RECORD_PREFIX
 from tests.sample_events import SCHEMAS
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.aws import ProviderBindings
+from modules.constructs.aws import ProviderBindings
 from tests.conftest import ROOT
 
 
@@ -30,9 +30,9 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_whole_synth_loads_few_provider_submodules(tmp_path: Path) -> None:
     result = run_python(f"""
-        from modules import aws
+        from modules.constructs import aws
         from modules.app import synthesize
-        from modules.config import load_config
+        from modules.contract.validation import load_config
         synthesize(load_config("environments.toml"), {str(tmp_path)!r})
         print(len(aws.loaded_submodules()))
     """)
@@ -107,7 +107,7 @@ def test_a_changed_layout_falls_back_to_the_full_import_and_says_so_once(
 
 
 def test_unknown_submodules_are_attribute_errors() -> None:
-    from modules import aws
+    from modules.constructs import aws
 
     with pytest.raises(AttributeError, match="no submodule 'no_such_resource'"):
         aws.no_such_resource  # noqa: B018

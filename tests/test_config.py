@@ -1,15 +1,11 @@
-"""modules/config.py: the configuration contract and every bad-input case."""
+"""modules/contract/settings.py: the configuration contract and every bad-input case."""
 
 from __future__ import annotations
 
 import pytest
 
-from modules.config import (
-    ConfigError,
-    Configuration,
-    config_path,
-    parse_config,
-)
+from modules.contract.settings import Configuration
+from modules.contract.validation import ConfigError, config_path, parse_config
 
 SOURCE = "environments.toml"
 DEV_SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
@@ -271,17 +267,17 @@ def test_the_unusual_good_ones_are_what_they_claim(unusual_stacks: dict[str, dic
 
 
 def test_readme_tables_are_generated_from_the_declarations() -> None:
-    from modules.config import with_generated_tables
+    from modules.contract.settings import with_generated_tables
     from tests.conftest import ROOT
 
     readme = (ROOT / "README.md").read_text()
-    assert "<!-- settings table: generated from modules/config.py by make docs -->" in readme
-    assert "<!-- auth0 table: generated from modules/config.py by make docs -->" in readme
+    assert "<!-- settings table: generated from modules/contract/settings.py by make docs -->" in readme
+    assert "<!-- auth0 table: generated from modules/contract/settings.py by make docs -->" in readme
     assert with_generated_tables(readme) == readme, "run make docs"
 
 
 def test_every_declared_setting_is_a_field_with_a_doc_and_a_kind() -> None:
-    from modules.config import AUTH0_SETTINGS, SETTINGS
+    from modules.contract.settings import AUTH0_SETTINGS, SETTINGS
 
     for settings in (SETTINGS, AUTH0_SETTINGS):
         for key, spec in settings.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.config import load_config
+from modules.contract.validation import load_config
 from ops.auth0_events import corpus, load_profile, measure
 from ops.cost import (
     DAYS_PER_MONTH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cdktf
 import pytest
 
-from modules.encryption_key import ArchiveKey
+from modules.constructs.encryption_key import ArchiveKey
 from tests.helpers import only, policy, statements_by_sid
 
 

@@ -177,7 +177,7 @@ def test_every_event_is_archived_for_replay(prod: dict, dev: dict, variant_stack
 
 
 def test_no_archive_when_the_replay_window_is_zero() -> None:
-    from modules.config import parse_config
+    from modules.contract.validation import parse_config
     from tests.conftest import VARIANTS_TOML, synth_all
 
     text = VARIANTS_TOML.replace("[environments.minimal]", "[environments.minimal]\nreplay_window_days = 0")

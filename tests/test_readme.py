@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from modules.config import BACKEND_KEYS, SETTINGS
+from modules.contract.settings import BACKEND_KEYS, SETTINGS
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

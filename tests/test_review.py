@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from modules.app import synthesize
-from modules.config import load_config, parse_config
-from modules.naming import SynthOutput
+from modules.contract.naming import SynthOutput
+from modules.contract.validation import load_config, parse_config
 from ops.review import differences, review, summary
 from tests.conftest import EXAMPLE_CONFIG
 

@@ -90,7 +90,7 @@ def test_plan_refuses_a_terraform_without_native_state_locking(tmp_path: Path) -
 
 
 def test_deploy_without_the_cli_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modules.config import load_config
+    from modules.contract.validation import load_config
     from ops import rollout
     from ops.common import OperatorError
 

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from modules.config import load_config, parse_config
+from modules.contract.validation import load_config, parse_config
 from tests.conftest import EXAMPLE_CONFIG, ROOT, VARIANTS_TOML, synth_all
 from tests.helpers import named, only
 from tests.terraform_reader import literal_value, stack_problems, template_references

@@ -10,8 +10,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from modules.config import Environment, parse_config
-from modules.naming import ALARM_SUFFIXES
+from modules.contract.naming import ALARM_SUFFIXES
+from modules.contract.settings import Environment
+from modules.contract.validation import parse_config
 from ops.verify import Verifier, report, sample_events
 
 SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"

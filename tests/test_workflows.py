@@ -33,7 +33,7 @@ def load(name: str) -> dict:
 def test_pull_requests_plan_every_environment_with_its_own_role() -> None:
     jobs = load("archive.yml")["jobs"]
     steps = " ".join(str(step) for step in jobs["test"]["steps"])
-    assert "make test" in steps and "make scan" in steps and "python -m modules.config --names" in steps
+    assert "make test" in steps and "make scan" in steps and "python -m modules.contract.validation --names" in steps
     plan = jobs["plan"]
     assert plan["if"] == "github.event_name == 'pull_request'"
     assert plan["strategy"]["matrix"]["environment"] == "${{ fromJSON(needs.test.outputs.environments) }}"
@@ -56,6 +56,6 @@ def test_main_deploys_dev_then_staging_then_prod() -> None:
 
 
 def test_the_matrix_comes_from_the_configuration() -> None:
-    result = subprocess.run([sys.executable, "-m", "modules.config", "--names"], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "modules.contract.validation", "--names"], cwd=ROOT, capture_output=True,
                             text=True, check=True)  # fmt: skip
     assert result.stdout.strip() == '["dev", "staging", "prod"]'

@@ -9,8 +9,8 @@ import jsii
 from cdktf import IResolveContext, IStringProducer, Lazy, TerraformResourceLifecycle
 from constructs import Construct
 
-from modules import aws
-from modules.iam import Statement, policy_document, statement
+from modules.constructs import aws
+from modules.constructs.iam import Statement, policy_document, statement
 
 # In a key policy "*" means "this key": the policy is attached to one key only.
 THIS_KEY = ["*"]

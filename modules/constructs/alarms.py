@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules import aws, naming
-from modules.encryption_key import ArchiveKey
-from modules.iam import service_only_policy
+from modules.constructs import aws
+from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.iam import service_only_policy
+from modules.contract import naming
 
 FIVE_MINUTES = 300
 ONE_HOUR = 3600

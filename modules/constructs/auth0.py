@@ -18,7 +18,7 @@ from cdktf import (
 )
 from constructs import Construct
 
-from modules.auth0_catalog import (
+from modules.contract.auth0_catalog import (
     FILTER_CATEGORIES,
     PII_ALGORITHM,
     PII_LOG_FIELDS,
@@ -26,7 +26,7 @@ from modules.auth0_catalog import (
     rfc3339_utc,
     unsupported_region,
 )
-from modules.versions import AUTH0_PROVIDER_SOURCE, AUTH0_PROVIDER_VERSION
+from modules.contract.versions import AUTH0_PROVIDER_SOURCE, AUTH0_PROVIDER_VERSION
 
 _METADATA = TerraformProviderGeneratorMetadata(
     provider_name="auth0", provider_version_constraint=AUTH0_PROVIDER_VERSION

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modules.naming import LOG_PREFIX, TIME_LAYOUT
+from modules.contract.naming import LOG_PREFIX, TIME_LAYOUT
 
 TABLE = "auth0_logs"
 PARTITION = "dt"  # the Firehose hour, "yyyy/MM/dd/HH" (UTC)

@@ -8,7 +8,7 @@ So this module puts a bare package object (with ``__path__``, without running
 ``__init__``) in ``sys.modules``, loads the jsii assembly from ``_jsii`` and
 then only the submodules that are asked for::
 
-    from modules import aws
+    from modules.constructs import aws
     bucket = aws.s3_bucket.S3Bucket(scope, "archive", ...)
 
 If the shortcut fails (another package version, a changed layout) the normal

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules import aws, naming
-from modules.encryption_key import KEY_USE, ArchiveKey
-from modules.iam import ServiceRole, statement
+from modules.constructs import aws
+from modules.constructs.encryption_key import KEY_USE, ArchiveKey
+from modules.constructs.iam import ServiceRole, statement
+from modules.contract import naming
 
 firehose = aws.kinesis_firehose_delivery_stream
 

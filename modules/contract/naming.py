@@ -90,7 +90,7 @@ def athena_results_bucket(prefix: str, account_id: str) -> str:
 class AwsName:
     """One name a stack gives an AWS resource, with the kind whose rules it obeys."""
 
-    kind: str  # "s3 bucket", or a key of modules.aws_rules.NAME_RULES
+    kind: str  # "s3 bucket", or a key of modules.contract.aws_rules.NAME_RULES
     name: str
 
     @property

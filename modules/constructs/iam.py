@@ -13,7 +13,7 @@ from typing import Any
 
 from constructs import Construct
 
-from modules import aws
+from modules.constructs import aws
 
 Statement = dict[str, Any]
 

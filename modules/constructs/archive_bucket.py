@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from modules import aws
-from modules.encryption_key import ArchiveKey
-from modules.iam import statement
-from modules.private_bucket import PrivateBucket, Retention
+from modules.constructs import aws
+from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.iam import statement
+from modules.constructs.private_bucket import PrivateBucket, Retention
 
 lock = aws.s3_bucket_object_lock_configuration
 

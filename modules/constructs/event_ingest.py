@@ -8,9 +8,10 @@ from typing import Any
 
 from constructs import Construct
 
-from modules import aws, naming
-from modules.encryption_key import ArchiveKey
-from modules.iam import ServiceRole, service_only_policy, statement
+from modules.constructs import aws
+from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.iam import ServiceRole, service_only_policy, statement
+from modules.contract import naming
 
 AUTH0_DETAIL_TYPE = "Auth0 log"
 DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60  # SQS's maximum

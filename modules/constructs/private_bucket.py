@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
-from modules import aws
-from modules.iam import Statement, deny_insecure_transport, policy_document
+from modules.constructs import aws
+from modules.constructs.iam import Statement, deny_insecure_transport, policy_document
 
 lifecycle = aws.s3_bucket_lifecycle_configuration
 sse = aws.s3_bucket_server_side_encryption_configuration

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from modules import aws, naming
-from modules.auth0_log_table import (
+from modules.constructs import aws
+from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.private_bucket import PrivateBucket, Retention
+from modules.constructs.terraform_text import literal
+from modules.contract import naming
+from modules.contract.athena_table import (
     DATA_FIELDS,
     ENVELOPE,
     NAMED_QUERIES,
@@ -18,9 +22,6 @@ from modules.auth0_log_table import (
     location,
     projection,
 )
-from modules.encryption_key import ArchiveKey
-from modules.private_bucket import PrivateBucket, Retention
-from modules.terraform_text import literal
 
 glue = aws.glue_catalog_table
 athena = aws.athena_workgroup
