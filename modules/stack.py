@@ -15,7 +15,6 @@ from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
 from modules.constructs.private_bucket import Retention
 from modules.contract import naming
-from modules.contract.athena_table import projection_start
 from modules.contract.settings import Environment
 from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
 
@@ -36,23 +35,22 @@ class ArchiveStack(TerraformStack):
         # An older Terraform stops with its own clear message instead of failing on use_lockfile.
         self.add_override("terraform.required_version", TERRAFORM_REQUIRED_VERSION)
 
-        prefix = env.name_prefix
+        names = env.names
         account, region = env.aws_account_id, env.aws_region
-        key = ArchiveKey(self, "key", alias=naming.key_alias(prefix), account_id=account)
-        archive_name = naming.archive_bucket(prefix, account)
-        logged_buckets = [archive_name] + ([naming.athena_results_bucket(prefix, account)] if env.athena else [])
+        key = ArchiveKey(self, naming.KEY.id, alias=names.key_alias, account_id=account)
+        logged_buckets = [names.archive_bucket] + ([names.athena_results_bucket] if env.athena else [])
         access_logs = AccessLogBucket(
             self,
-            "access_logs",
-            bucket_name=naming.access_log_bucket(prefix, account),
+            naming.ACCESS_LOGS.id,
+            bucket_name=names.access_log_bucket,
             account_id=account,
             source_bucket_arns=[f"arn:aws:s3:::{name}" for name in logged_buckets],
             expire_after_days=env.expire_after_days,
         )
         bucket = ArchiveBucket(
             self,
-            "archive",
-            bucket_name=archive_name,
+            naming.ARCHIVE.id,
+            bucket_name=names.archive_bucket,
             key=key,
             retention=Retention(
                 glacier_after_days=env.glacier_after_days,
@@ -66,21 +64,25 @@ class ArchiveStack(TerraformStack):
         )
         stream = DeliveryStream(
             self,
-            "delivery",
-            name=naming.delivery_stream(prefix),
+            naming.DELIVERY.id,
+            name=names.delivery_stream,
+            role_name=names.firehose_role,
             account_id=account,
             region=region,
             bucket_arn=bucket.arn,
             key=key,
             buffering=Buffering(env.buffer_interval_seconds, env.buffer_size_mib),
-            log_group_name=naming.firehose_log_group(prefix),
+            log_group_name=names.firehose_log_group,
             log_retention_days=env.log_retention_days,
         )
         partner_event_source = self._auth0_side(env)
         ingest = PartnerEventIngest(
             self,
-            "ingest",
-            name=prefix,
+            naming.INGEST.id,
+            rule_name=names.event_rule,
+            role_name=names.events_role,
+            dead_letter_queue_name=names.dead_letter_queue,
+            archive_name=names.replay_archive,
             account_id=account,
             partner_event_source=partner_event_source,
             delivery_stream_arn=stream.arn,
@@ -89,8 +91,9 @@ class ArchiveStack(TerraformStack):
         )
         alarms = PipelineAlarms(
             self,
-            "alarms",
-            name=prefix,
+            naming.ALARMS.id,
+            topic_name=names.alarm_topic,
+            alarm_names=names.alarms,
             account_id=account,
             region=region,
             key=key,
@@ -108,12 +111,14 @@ class ArchiveStack(TerraformStack):
         if env.athena:
             queries = ArchiveQueries(
                 self,
-                "queries",
-                prefix=prefix,
-                account_id=account,
+                naming.QUERIES.id,
+                results_bucket_name=names.athena_results_bucket,
+                database_name=names.athena_database,
+                workgroup_name=names.athena_workgroup,
                 archive_bucket_name=bucket.name,
                 key=key,
-                projection_start=projection_start(env.athena_start_date, env.expire_after_days),
+                first_day=env.athena_start_date,
+                objects_live_days=env.expire_after_days,
                 scan_limit_bytes=env.athena_scan_limit_mib * 2**20,
                 results_expire_days=env.athena_results_expire_days,
                 access_log_bucket=access_logs.name,
@@ -156,7 +161,7 @@ class ArchiveStack(TerraformStack):
             return env.auth0_event_source
         stream = Auth0EventBridgeLogStream(
             self,
-            "auth0_log_stream",
+            naming.AUTH0_STREAM.id,
             name=env.auth0.stream_name,
             aws_account_id=env.aws_account_id,
             aws_region=env.aws_region,

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from modules.contract import naming
+
 Document = dict[str, Any]
 Resource = dict[str, Any]
 
@@ -172,12 +174,12 @@ def summary(doc: Document) -> list[str]:
         f"tags: {', '.join(f'{k}={v}' for k, v in sorted(provider['default_tags'][0]['tags'].items()))}",
         "",
     ]
-    grouped: dict[str, list[tuple[str, Resource]]] = {title: [] for _, title in GROUPS}
+    grouped: dict[str, list[tuple[str, Resource]]] = {part.title: [] for part in naming.PARTS} | {"Other": []}
     count = 0
     for resource_type, resources in doc.get("resource", {}).items():
         for name, attrs in resources.items():
             count += 1
-            grouped[_group(name)].append((resource_type, attrs))
+            grouped[_group(name, attrs)].append((resource_type, attrs))
     for title, members in grouped.items():
         shown = [
             DESCRIBE.get(t, lambda _r, t=t: f"  {t}")(attrs)
@@ -192,17 +194,15 @@ def summary(doc: Document) -> list[str]:
     return lines
 
 
-# The stack's constructs, in the order the data flows; a resource belongs to the
-# construct whose id starts its logical name.
-GROUPS = (
-    ("auth0_log_stream", "Auth0"), ("key", "Encryption key"), ("ingest", "EventBridge"),
-    ("delivery", "Firehose"), ("archive", "Archive bucket"), ("access_logs", "Access log bucket"),
-    ("alarms", "Alarms"), ("queries", "Athena"), ("", "Other"),
-)  # fmt: skip
-
-
-def _group(logical_name: str) -> str:
-    return next(title for prefix, title in GROUPS if logical_name.startswith(prefix))
+def _group(logical_name: str, resource: Resource) -> str:
+    """The title of the stack's part (modules/contract/naming.py) whose construct made the resource:
+    from its construct path where the synth records it, else from its logical name (the path, joined by _)."""
+    path = resource.get("//", {}).get("metadata", {}).get("path", "")
+    if path.count("/") >= 1:
+        part_id = path.split("/")[1]
+        return next((part.title for part in naming.PARTS if part.id == part_id), "Other")
+    matches = [part for part in naming.PARTS if logical_name.startswith(f"{part.id}_")]
+    return max(matches, key=lambda part: len(part.id)).title if matches else "Other"
 
 
 def _order(resource_type: str) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from modules.contract import naming
+from modules.contract.naming import LOG_PREFIX
 from modules.contract.settings import Environment
 from ops.auth0_events import SAMPLE_EVENTS, sample_events
 
@@ -63,7 +63,7 @@ class Verifier:
         self.now = now or datetime.now(UTC)
         self.within_hours = within_hours
         self.events = sample_events() if events is None else events
-        self.prefix = env.name_prefix
+        self.names = env.names
         self.source: str | None = env.auth0_event_source
         self.pattern: str | None = None
 
@@ -71,11 +71,11 @@ class Verifier:
         checks = [
             ("credentials are for the environment's account", self.check_account),
             ("partner event source", self.check_event_source),
-            (f"rule {naming.event_rule(self.prefix)}", self.check_rule),
+            (f"rule {self.names.event_rule}", self.check_rule),
             ("EventBridge TestEventPattern with the sample Auth0 events", self.check_pattern),
-            (f"Firehose stream {naming.delivery_stream(self.prefix)}", self.check_stream),
+            (f"Firehose stream {self.names.delivery_stream}", self.check_stream),
             (f"objects in the last {self.within_hours} h", self.check_objects),
-            (f"dead-letter queue {naming.dead_letter_queue(self.prefix)}", self.check_dead_letters),
+            (f"dead-letter queue {self.names.dead_letter_queue}", self.check_dead_letters),
             ("alarms", self.check_alarms),
         ]
         results = []
@@ -100,7 +100,7 @@ class Verifier:
     def _find_source(self) -> str:
         """A managed stream's source is known after apply only: find the partner bus that has our rule."""
         events = self.client("events")
-        rule = naming.event_rule(self.prefix)
+        rule = self.names.event_rule
         buses = events.list_event_buses(NamePrefix=AUTH0_PARTNER_PREFIX).get("EventBuses", [])
         for bus in buses:
             try:
@@ -123,7 +123,7 @@ class Verifier:
     def check_rule(self) -> tuple[str, bool]:
         if self.source is None:
             raise CheckFailed("unknown partner event source (see above)")
-        rule = self.client("events").describe_rule(Name=naming.event_rule(self.prefix), EventBusName=self.source)
+        rule = self.client("events").describe_rule(Name=self.names.event_rule, EventBusName=self.source)
         self.pattern = rule.get("EventPattern")
         if rule["State"] != "ENABLED":
             raise CheckFailed(f"it is {rule['State']}: no event reaches Firehose")
@@ -145,36 +145,36 @@ class Verifier:
         return f"all {len(self.events)} sample events match", False
 
     def check_stream(self) -> tuple[str, bool]:
-        description = self.client("firehose").describe_delivery_stream(
-            DeliveryStreamName=naming.delivery_stream(self.prefix)
-        )["DeliveryStreamDescription"]
+        description = self.client("firehose").describe_delivery_stream(DeliveryStreamName=self.names.delivery_stream)[
+            "DeliveryStreamDescription"
+        ]
         status = description["DeliveryStreamStatus"]
         if status != "ACTIVE":
             raise CheckFailed(f"it is {status}")
         return "ACTIVE", False
 
     def check_objects(self) -> tuple[str, bool]:
-        bucket = naming.archive_bucket(self.prefix, self.env.aws_account_id)
+        bucket = self.names.archive_bucket
         since = self.now - timedelta(hours=self.within_hours)
         days = sorted({(since + timedelta(days=i)).date() for i in range((self.now - since).days + 2)})
         s3 = self.client("s3")
         newest = None
         for day in (d for d in days if d <= self.now.date()):
-            prefix = f"logs/{day:%Y/%m/%d}/"
+            prefix = f"{LOG_PREFIX}{day:%Y/%m/%d}/"
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     if newest is None or item["LastModified"] > newest["LastModified"]:
                         newest = item
         if newest is None or newest["LastModified"] < since:
             raise CheckFailed(
-                f"no object under s3://{bucket}/logs/ since {since:%Y-%m-%d %H:%M} UTC: is the Auth0 stream "
+                f"no object under s3://{bucket}/{LOG_PREFIX} since {since:%Y-%m-%d %H:%M} UTC: is the Auth0 stream "
                 "active, and did anyone sign in? (Firehose writes at the end of its buffering interval)"
             )
         return f"newest s3://{bucket}/{newest['Key']} at {newest['LastModified']:%Y-%m-%d %H:%M} UTC", False
 
     def check_dead_letters(self) -> tuple[str, bool]:
         sqs = self.client("sqs")
-        url = sqs.get_queue_url(QueueName=naming.dead_letter_queue(self.prefix))["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=self.names.dead_letter_queue)["QueueUrl"]
         attributes = sqs.get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
@@ -184,8 +184,8 @@ class Verifier:
         return "empty", False
 
     def check_alarms(self) -> tuple[str, bool]:
-        expected = {naming.alarm(self.prefix, suffix) for suffix in naming.ALARM_SUFFIXES}
-        alarms = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{self.prefix}-")["MetricAlarms"]
+        expected = set(self.names.alarms.values())
+        alarms = self.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{self.names.prefix}-")["MetricAlarms"]
         states = {a["AlarmName"]: a["StateValue"] for a in alarms if a["AlarmName"] in expected}
         if missing := sorted(expected - states.keys()):
             raise CheckFailed(f"missing: {', '.join(missing)}")

@@ -22,12 +22,15 @@ def test_topic_is_encrypted_and_only_our_alarms_publish(prod: dict) -> None:
     _, topic_policy = only(prod, "aws_sns_topic_policy")
     assert topic_policy["arn"] == ref("aws_sns_topic", topic, "arn")
     publish, deny = policy(topic_policy)["Statement"]
-    alarm_arns = "arn:aws:cloudwatch:eu-west-1:333333333333:alarm:auth0-log-archive-prod-*"
+    # Exactly the alarms the stack creates, by their ARN (CloudWatch: arn:aws:cloudwatch:<region>:<account>:alarm:<name>).
+    alarm_arns = [
+        f"arn:aws:cloudwatch:eu-west-1:333333333333:alarm:{a['alarm_name']}"
+        for a in resources(prod, "aws_cloudwatch_metric_alarm").values()
+    ]
+    assert len(alarm_arns) == len(ALARM_SUFFIXES)
     assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert publish["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "333333333333"},
-        "ArnLike": {"aws:SourceArn": alarm_arns},
-    }
+    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": "333333333333"}
+    assert sorted(publish["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(alarm_arns)
     assert deny["Sid"] == "DenyInsecureTransport"
     grant = statements_by_sid(policy(key_attrs))["CloudWatchAlarmsPublishToEncryptedTopic"]
     assert grant["Condition"] == publish["Condition"]

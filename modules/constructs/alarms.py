@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -9,7 +10,6 @@ from constructs import Construct
 from modules.constructs import aws
 from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.iam import service_only_policy
-from modules.contract import naming
 
 FIVE_MINUTES = 300
 ONE_HOUR = 3600
@@ -58,7 +58,8 @@ class PipelineAlarms(Construct):
         scope: Construct,
         id: str,
         *,
-        name: str,
+        topic_name: str,
+        alarm_names: Mapping[str, str],
         account_id: str,
         region: str,
         key: ArchiveKey,
@@ -68,7 +69,7 @@ class PipelineAlarms(Construct):
         email: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        alarm_arns = f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{naming.alarm(name, '*')}"
+        alarm_arns = [f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}" for name in alarm_names.values()]
         only_our_alarms = {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": alarm_arns}}
         key.allow_service(
             "CloudWatchAlarmsPublishToEncryptedTopic",
@@ -76,7 +77,7 @@ class PipelineAlarms(Construct):
             ["kms:Decrypt", "kms:GenerateDataKey*"],
             only_our_alarms,
         )
-        self.topic = aws.sns_topic.SnsTopic(self, "topic", name=naming.alarm_topic(name), kms_master_key_id=key.arn)
+        self.topic = aws.sns_topic.SnsTopic(self, "topic", name=topic_name, kms_master_key_id=key.arn)
         aws.sns_topic_policy.SnsTopicPolicy(
             self,
             "topic_policy",
@@ -120,7 +121,7 @@ class PipelineAlarms(Construct):
             spec.suffix: aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                 self,
                 spec.suffix.replace("-", "_"),
-                alarm_name=naming.alarm(name, spec.suffix),
+                alarm_name=alarm_names[spec.suffix],
                 alarm_description=spec.description,
                 namespace=spec.namespace,
                 metric_name=spec.metric,

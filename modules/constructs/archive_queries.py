@@ -9,7 +9,6 @@ from modules.constructs import aws
 from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.private_bucket import PrivateBucket, Retention
 from modules.constructs.terraform_text import literal
-from modules.contract import naming
 from modules.contract.athena_table import (
     DATA_FIELDS,
     ENVELOPE,
@@ -21,6 +20,7 @@ from modules.contract.athena_table import (
     TABLE,
     location,
     projection,
+    projection_start,
 )
 
 glue = aws.glue_catalog_table
@@ -44,20 +44,22 @@ class ArchiveQueries(Construct):
         scope: Construct,
         id: str,
         *,
-        prefix: str,
-        account_id: str,
+        results_bucket_name: str,
+        database_name: str,
+        workgroup_name: str,
         archive_bucket_name: str,
         key: ArchiveKey,
-        projection_start: str,
+        first_day: str | None,
+        objects_live_days: int,
         scan_limit_bytes: int,
-        results_expire_days: int = 7,
+        results_expire_days: int,
         access_log_bucket: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.results = PrivateBucket(
             self,
             "results",
-            bucket_name=naming.athena_results_bucket(prefix, account_id),
+            bucket_name=results_bucket_name,
             kms_key_arn=key.arn,
             retention=Retention(expire_after_days=results_expire_days, noncurrent_expire_after_days=1),
             access_log_bucket=access_log_bucket,
@@ -66,7 +68,7 @@ class ArchiveQueries(Construct):
         self.database = aws.glue_catalog_database.GlueCatalogDatabase(
             self,
             "database",
-            name=naming.athena_database(prefix),
+            name=database_name,
             description="Auth0 tenant logs archived by this stack",
         )
         columns = [glue.GlueCatalogTableStorageDescriptorColumns(name=name, type=kind) for name, kind in ENVELOPE]
@@ -80,7 +82,10 @@ class ArchiveQueries(Construct):
             f"({len(DATA_FIELDS)} typed fields)",
             table_type="EXTERNAL_TABLE",
             parameters={
-                **{name: literal(value) for name, value in projection(projection_start).items()},
+                **{
+                    name: literal(value)
+                    for name, value in projection(projection_start(first_day, objects_live_days)).items()
+                },
                 # The bucket is a reference; Athena's ${dt} placeholder must reach AWS as written.
                 "storage.location.template": location(archive_bucket_name) + literal(PARTITION_PATH),
             },
@@ -99,7 +104,7 @@ class ArchiveQueries(Construct):
         self.workgroup = athena.AthenaWorkgroup(
             self,
             "workgroup",
-            name=naming.athena_workgroup(prefix),
+            name=workgroup_name,
             description="Queries over the Auth0 log archive",
             configuration=athena.AthenaWorkgroupConfiguration(
                 enforce_workgroup_configuration=True,

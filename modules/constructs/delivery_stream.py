@@ -40,6 +40,7 @@ class DeliveryStream(Construct):
         id: str,
         *,
         name: str,
+        role_name: str,
         account_id: str,
         region: str,
         bucket_arn: str,
@@ -70,7 +71,7 @@ class DeliveryStream(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=naming.firehose_role(name),
+            name=role_name,
             description=f"Firehose stream {name} writes Auth0 log objects to the archive bucket",
             service="firehose.amazonaws.com",
             # Firehose passes the stream owner's account as the external id.

@@ -11,7 +11,6 @@ from constructs import Construct
 from modules.constructs import aws
 from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.iam import ServiceRole, service_only_policy, statement
-from modules.contract import naming
 
 AUTH0_DETAIL_TYPE = "Auth0 log"
 DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60  # SQS's maximum
@@ -46,12 +45,15 @@ class PartnerEventIngest(Construct):
         scope: Construct,
         id: str,
         *,
-        name: str,
+        rule_name: str,
+        role_name: str,
+        dead_letter_queue_name: str,
+        archive_name: str,
         account_id: str,
         partner_event_source: str,
         delivery_stream_arn: str,
         key: ArchiveKey,
-        replay_window_days: int = 14,
+        replay_window_days: int,
         max_event_age_seconds: int = 24 * 60 * 60,
         max_retry_attempts: int = 185,
     ) -> None:
@@ -63,7 +65,6 @@ class PartnerEventIngest(Construct):
             name=partner_event_source,
             event_source_name=partner_event_source,
         )
-        rule_name = naming.event_rule(name)
         self.rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
             self,
             "rule",
@@ -83,7 +84,7 @@ class PartnerEventIngest(Construct):
         self.dead_letter_queue = aws.sqs_queue.SqsQueue(
             self,
             "dead_letter_queue",
-            name=naming.dead_letter_queue(name),
+            name=dead_letter_queue_name,
             kms_master_key_id=key.arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
@@ -104,7 +105,7 @@ class PartnerEventIngest(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=naming.events_role(name),
+            name=role_name,
             description=f"EventBridge rule {rule_name} puts events into the archive's Firehose stream",
             service="events.amazonaws.com",
             trust_condition={"StringEquals": {"aws:SourceAccount": account_id, "aws:SourceArn": self.rule.arn}},
@@ -133,7 +134,9 @@ class PartnerEventIngest(Construct):
             ),
         )
 
-        self.archive = self._replay_archive(name, pattern, key, replay_window_days) if replay_window_days else None
+        self.archive = (
+            self._replay_archive(archive_name, pattern, key, replay_window_days) if replay_window_days else None
+        )
 
     def _replay_archive(
         self, name: str, pattern: str, key: ArchiveKey, replay_window_days: int
@@ -150,7 +153,7 @@ class PartnerEventIngest(Construct):
         return aws.cloudwatch_event_archive.CloudwatchEventArchive(
             self,
             "archive",
-            name=naming.replay_archive(name),
+            name=name,
             description=f"Auth0 log events of the last {replay_window_days} days, for replay after an outage",
             event_source_arn=self.bus.arn,
             event_pattern=pattern,

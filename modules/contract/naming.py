@@ -1,7 +1,8 @@
 """Names of what a stack creates, derived from "<project>-<environment>" (the prefix).
 
 One place for the constructs and for the tools that look the resources up
-after a deployment (``make verify``). Plain functions: no cdktf, no jsii.
+after a deployment (``make verify``), and for the layout of a synth's output.
+Plain Python: no cdktf, no jsii.
 """
 
 from __future__ import annotations
@@ -10,59 +11,104 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def archive_bucket(prefix: str, account_id: str) -> str:
-    return f"{prefix}-{account_id}"  # bucket names are global: the account makes them unique
+@dataclass(frozen=True)
+class Names:
+    """Every AWS name of one environment's stack, derived from its prefix ("<project>-<environment>")
+    and its account: the one owner of these names, for the stack and for the operator commands."""
+
+    prefix: str
+    account_id: str
+
+    @property
+    def archive_bucket(self) -> str:
+        return f"{self.prefix}-{self.account_id}"  # bucket names are global: the account makes them unique
+
+    @property
+    def access_log_bucket(self) -> str:
+        return f"{self.archive_bucket}-access-logs"
+
+    @property
+    def athena_results_bucket(self) -> str:
+        return f"{self.archive_bucket}-athena-results"
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.prefix}"
+
+    @property
+    def delivery_stream(self) -> str:
+        return self.prefix
+
+    @property
+    def firehose_role(self) -> str:
+        return f"{self.prefix}-firehose"
+
+    @property
+    def firehose_log_group(self) -> str:
+        return f"/{self.prefix}/firehose"
+
+    @property
+    def event_rule(self) -> str:
+        return f"{self.prefix}-auth0-logs"
+
+    @property
+    def events_role(self) -> str:
+        return f"{self.prefix}-events-to-firehose"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.prefix}-undelivered"
+
+    @property
+    def replay_archive(self) -> str:
+        return f"{self.prefix}-replay"  # at most 48 characters: EventBridge's limit for archives
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    def alarm(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}"
+
+    @property
+    def alarms(self) -> dict[str, str]:
+        """Alarm names by suffix."""
+        return {suffix: self.alarm(suffix) for suffix in ALARM_SUFFIXES}
+
+    @property
+    def athena_database(self) -> str:
+        return self.prefix.replace("-", "_")  # Glue and Athena names take no hyphens
+
+    @property
+    def athena_workgroup(self) -> str:
+        return self.prefix
+
+    def aws_names(self) -> list[AwsName]:
+        """Every name the stack creates (checked against AWS's rules, and against the other environments')."""
+        names = [
+            AwsName("s3 bucket", self.archive_bucket),
+            AwsName("s3 bucket", self.access_log_bucket),
+            AwsName("s3 bucket", self.athena_results_bucket),
+            AwsName("kms alias", self.key_alias),
+            AwsName("firehose stream", self.delivery_stream),
+            AwsName("iam role", self.firehose_role),
+            AwsName("iam role", self.events_role),
+            AwsName("log group", self.firehose_log_group),
+            AwsName("eventbridge rule", self.event_rule),
+            AwsName("sqs queue", self.dead_letter_queue),
+            AwsName("eventbridge archive", self.replay_archive),
+            AwsName("sns topic", self.alarm_topic),
+            AwsName("glue database", self.athena_database),
+            AwsName("athena workgroup", self.athena_workgroup),
+        ]
+        return names + [AwsName("cloudwatch alarm", name) for name in self.alarms.values()]
 
 
-def access_log_bucket(prefix: str, account_id: str) -> str:
-    return f"{archive_bucket(prefix, account_id)}-access-logs"
-
-
-def key_alias(prefix: str) -> str:
-    return f"alias/{prefix}"
-
-
-def delivery_stream(prefix: str) -> str:
-    return prefix
-
-
-def firehose_role(prefix: str) -> str:
-    return f"{prefix}-firehose"
-
-
-def firehose_log_group(prefix: str) -> str:
-    return f"/{prefix}/firehose"
-
-
-def event_rule(prefix: str) -> str:
-    return f"{prefix}-auth0-logs"
-
-
-def events_role(prefix: str) -> str:
-    return f"{prefix}-events-to-firehose"
-
-
-def dead_letter_queue(prefix: str) -> str:
-    return f"{prefix}-undelivered"
-
-
-def replay_archive(prefix: str) -> str:
-    return f"{prefix}-replay"  # at most 48 characters: EventBridge's limit for archives
-
-
-def alarm_topic(prefix: str) -> str:
-    return f"{prefix}-alarms"
-
-
-# The alarms modules/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
+# The alarms modules/constructs/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
 ALARM_SUFFIXES = (
     "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
     "delivery-delayed", "delivery-failing", "no-events",
 )  # fmt: skip
-
-
-def alarm(prefix: str, suffix: str) -> str:
-    return f"{prefix}-{suffix}"
 
 
 # Where Firehose writes in the archive bucket: logs/YYYY/MM/DD/HH/ (UTC, the
@@ -72,18 +118,6 @@ def alarm(prefix: str, suffix: str) -> str:
 LOG_PREFIX = "logs/"
 TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
-
-
-def athena_database(prefix: str) -> str:
-    return prefix.replace("-", "_")  # Glue and Athena names take no hyphens
-
-
-def athena_workgroup(prefix: str) -> str:
-    return prefix
-
-
-def athena_results_bucket(prefix: str, account_id: str) -> str:
-    return f"{archive_bucket(prefix, account_id)}-athena-results"
 
 
 @dataclass(frozen=True)
@@ -97,29 +131,6 @@ class AwsName:
     def scope(self) -> str:
         """Where the name must be unique: S3 buckets everywhere, IAM roles in an account, the rest in a region."""
         return {"s3 bucket": "global", "iam role": "account"}.get(self.kind, "region")
-
-
-def aws_names(prefix: str, account_id: str) -> list[AwsName]:
-    """Every name a stack with this prefix creates in ``account_id`` (checked against AWS's rules,
-    and against the other environments')."""
-    names = [
-        AwsName("s3 bucket", archive_bucket(prefix, account_id)),
-        AwsName("s3 bucket", access_log_bucket(prefix, account_id)),
-        AwsName("s3 bucket", athena_results_bucket(prefix, account_id)),
-        AwsName("kms alias", key_alias(prefix)),
-        AwsName("firehose stream", delivery_stream(prefix)),
-        AwsName("iam role", firehose_role(prefix)),
-        AwsName("iam role", events_role(prefix)),
-        AwsName("log group", firehose_log_group(prefix)),
-        AwsName("eventbridge rule", event_rule(prefix)),
-        AwsName("sqs queue", dead_letter_queue(prefix)),
-        AwsName("eventbridge archive", replay_archive(prefix)),
-        AwsName("sns topic", alarm_topic(prefix)),
-        AwsName("glue database", athena_database(prefix)),
-        AwsName("athena workgroup", athena_workgroup(prefix)),
-    ]
-    names += [AwsName("cloudwatch alarm", alarm(prefix, suffix)) for suffix in ALARM_SUFFIXES]
-    return names
 
 
 @dataclass(frozen=True)
@@ -146,3 +157,23 @@ class SynthOutput:
     def retired(self, stack_name: str) -> Path:
         """Where the folder of a stack no longer configured goes, whole (it may hold local state)."""
         return self.root / "previous" / "retired" / stack_name
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of the stack: the construct id the stack builds it under, and what a reviewer calls it."""
+
+    id: str
+    title: str
+
+
+# In the order the data flows. make review groups resources by the part their construct path starts with.
+AUTH0_STREAM = Part("auth0_log_stream", "Auth0")
+KEY = Part("key", "Encryption key")
+INGEST = Part("ingest", "EventBridge")
+DELIVERY = Part("delivery", "Firehose")
+ARCHIVE = Part("archive", "Archive bucket")
+ACCESS_LOGS = Part("access_logs", "Access log bucket")
+ALARMS = Part("alarms", "Alarms")
+QUERIES = Part("queries", "Athena")
+PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARMS, QUERIES)

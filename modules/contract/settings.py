@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
-from modules.contract import aws_rules
+from modules.contract import aws_rules, naming
 from modules.contract.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, rfc3339_utc
 from modules.contract.aws_rules import INT32_MAX, JSON_SAFE_INTEGER, OBJECT_LOCK_MAX_DAYS, control_characters
 
@@ -525,6 +525,11 @@ class Environment:
     def name_prefix(self) -> str:
         """Prefix of every named resource in the stack."""
         return self.stack_name
+
+    @property
+    def names(self) -> naming.Names:
+        """Every AWS name of the stack."""
+        return naming.Names(self.name_prefix, self.aws_account_id)
 
     @property
     def default_tags(self) -> dict[str, str]:

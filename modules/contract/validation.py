@@ -340,7 +340,7 @@ class _Validator:
                 f"(it prefixes bucket and role names), got {shown(prefix)} ({len(prefix)})",
             )
             return
-        for derived in naming.aws_names(prefix, merged["aws_account_id"]):
+        for derived in naming.Names(prefix, merged["aws_account_id"]).aws_names():
             if (expected := aws_rules.aws_name(derived.kind, derived.name)) is not None:
                 self.problem(
                     (*where, "project"),
@@ -403,7 +403,7 @@ class _Validator:
             yield ("state",), state_location(env), f"the Terraform state {shown(state_location(env))}"
             if env.auth0_event_source is not None:
                 yield ("source",), env.auth0_event_source, "the Auth0 partner event source (one feeds one environment)"
-            for derived in naming.aws_names(env.name_prefix, env.aws_account_id):
+            for derived in env.names.aws_names():
                 scope = {"global": (), "account": (env.aws_account_id,)}.get(
                     derived.scope, (env.aws_account_id, env.aws_region)
                 )
