@@ -29,7 +29,7 @@ test: install
 
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
-	$(PIPENV) run python -m modules.contract.validation --docs README.md
+	$(PIPENV) run python -m modules.contract.validation --docs docs/configuration.md
 
 lint: install
 	$(PIPENV) run ruff check .

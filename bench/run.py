@@ -4,6 +4,8 @@
 Cases:
   synth        main.py over the example configuration (the fast provider import)
   synth-eager  the same with ARCHIVE_EAGER_PROVIDER_IMPORT=1 (the package __init__ imports every module)
+  ops-start    what make review and make verify load before they act: the operator commands and the
+               configuration, and no jsii (the process fails if cdktf, constructs or jsii were imported)
   tests        the full offline test suite
 
 Each case runs once to warm up (disk cache, jsii package cache), then --runs
@@ -32,6 +34,16 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Budgets from issue #3, checked on the medians.
 SYNTH_SECONDS, SYNTH_MIB, SYNTH_RATIO, TESTS_SECONDS = 8.0, 800.0, 0.35, 90.0
+
+
+# The operator commands' start-up: everything make review and make verify import before they act.
+OPS_START = (
+    "import sys, ops.__main__, ops.review, ops.verify, ops.rollout\n"
+    "from modules.contract.validation import config_path, load_config\n"
+    "import os; load_config(config_path(os.environ))\n"
+    "jsii = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'constructs', 'jsii'))\n"
+    "sys.exit(f'jsii was loaded: {jsii}' if jsii else 0)\n"
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
     parser.add_argument(
         "--only",
-        choices=["synth", "synth-eager", "tests"],
+        choices=["synth", "synth-eager", "ops-start", "tests"],
         action="append",
         help="measure only these cases (repeatable)",
     )
@@ -143,6 +155,11 @@ def main() -> int:
             [python, str(ROOT / "main.py")],
             env={"ARCHIVE_EAGER_PROVIDER_IMPORT": "1"},
             in_scratch_dir=True,
+        ),
+        Case(
+            "ops-start",
+            "make review / make verify start-up: ops and the configuration, no jsii",
+            [python, "-c", OPS_START],
         ),
         Case("tests", "full offline test suite", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
     ]

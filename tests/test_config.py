@@ -266,11 +266,11 @@ def test_the_unusual_good_ones_are_what_they_claim(unusual_stacks: dict[str, dic
 # --- the README's configuration tables come from the declarations --------------------------
 
 
-def test_readme_tables_are_generated_from_the_declarations() -> None:
+def test_the_configuration_tables_are_generated_from_the_declarations() -> None:
     from modules.contract.settings import with_generated_tables
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     assert "<!-- settings table: generated from modules/contract/settings.py by make docs -->" in readme
     assert "<!-- auth0 table: generated from modules/contract/settings.py by make docs -->" in readme
     assert with_generated_tables(readme) == readme, "run make docs"

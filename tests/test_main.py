@@ -91,3 +91,10 @@ def test_bad_configuration_in_a_fresh_directory_writes_nothing(tmp_path: Path) -
     assert result.returncode == 2
     assert "environments.toml: environments.dev.aws_account_id: expected 12 digits" in result.stderr
     assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_the_readme_shows_what_the_main_job_prints(main_run) -> None:
+    _, result = main_run
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("<!-- synth output -->") :].split("```")[1].strip()
+    assert block == result.stdout.strip()

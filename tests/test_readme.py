@@ -8,11 +8,12 @@ from modules.contract.settings import BACKEND_KEYS, SETTINGS
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 
 
 def documented_keys(heading: str) -> set[str]:
     """The first-column keys of the table that follows ``heading``."""
-    section = README[README.index(heading) :]
+    section = CONFIGURATION[CONFIGURATION.index(heading) :]
     table = section[section.index("\n|") :].split("\n\n")[0]
     return set(re.findall(r"^\| `([a-z0-9_]+)` \|", table, flags=re.MULTILINE))
 
@@ -29,3 +30,14 @@ def test_every_backend_key_is_documented() -> None:
 def test_the_two_setup_commands_are_there() -> None:
     assert "make synth" in README
     assert "make test" in README
+
+
+def test_the_readme_is_a_front_door_with_links_that_resolve() -> None:
+    assert len(README.splitlines()) < 120
+    links = re.findall(r"\]\((docs/[a-z-]+\.md)\)", README)
+    assert len(links) == 6
+    for link in links:
+        assert (ROOT / link).is_file(), link
+    for doc in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([a-z-]+\.md)(?:#[a-z0-9-]+)?\)", doc.read_text()):
+            assert (ROOT / "docs" / target).is_file(), (doc.name, target)

@@ -25,3 +25,13 @@ def test_envelope_carries_the_record_as_detail_data() -> None:
     event = envelope("aws.partner/auth0.com/x-1/auth0.logs", record)
     assert event["detail"]["data"] is record
     assert event["detail-type"] == "Auth0 log"
+
+
+def test_the_operator_copy_of_the_sample_events_is_the_shared_one() -> None:
+    # make verify ships ops/sample-events/ (users have no ../shared); it must not drift from it.
+    from tests.conftest import ROOT, SHARED
+
+    shared = {p.name: p.read_bytes() for p in (SHARED / "auth0-events").glob("*.json")}
+    ours = {p.name: p.read_bytes() for p in (ROOT / "ops" / "sample-events").glob("*.json")}
+    assert shared
+    assert ours == shared

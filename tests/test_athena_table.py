@@ -23,6 +23,7 @@ from modules.contract.athena_table import (
     projection,
     projection_start,
 )
+from tests.helpers import only
 from tests.sample_events import SCHEMAS
 
 
@@ -84,10 +85,21 @@ def test_column_types_follow_the_schemas() -> None:
             assert seen[name] <= {"string"} or seen[name] & {"object", "array", "any"}, (name, seen[name])
 
 
-def test_the_table_struct_holds_every_data_field() -> None:
-    detail = dict(ENVELOPE)["detail"]
-    for name, kind in DATA_FIELDS:
-        assert f"{name}:{kind}" in detail
+def test_the_synthesized_column_types_parse_as_hive_ddl(prod: dict) -> None:
+    """The types Glue receives must be valid Hive DDL (what Athena reads for a JSON table), with
+    detail.log_id and detail.data holding the fields the schemas call for (test above)."""
+    _, table = only(prod, "aws_glue_catalog_table")
+    types = {column["name"]: column["type"] for column in table["storage_descriptor"]["columns"]}
+    detail = exp.DataType.build(types["detail"], dialect="hive")
+    assert detail.this == exp.DataType.Type.STRUCT
+    fields = {column.name: column.args["kind"] for column in detail.expressions}
+    assert sorted(fields) == ["data", "log_id"]
+    data = {column.name: column.args["kind"].sql("hive").lower() for column in fields["data"].expressions}
+    assert data["log_id"] == data["date"] == data["details"] == "string"
+    assert data["is_mobile"] == "boolean"
+    assert len(data) == len(DATA_FIELDS)
+    for name in ("resources",):
+        assert exp.DataType.build(types[name], dialect="hive").this == exp.DataType.Type.ARRAY
 
 
 def columns_of_table() -> set[str]:
