@@ -6,12 +6,12 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from modules.constructs import aws
-from modules.constructs.alarms import PipelineAlarms, WatchedPipeline
+from modules.constructs.alarms import PipelineAlarms, WatchedChanges, WatchedPipeline
 from modules.constructs.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
 from modules.constructs.archive_queries import ArchiveQueries
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
 from modules.constructs.delivery_stream import Buffering, DeliveryStream
-from modules.constructs.encryption_key import ArchiveKey
+from modules.constructs.encryption_key import AlarmKey, ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
 from modules.constructs.private_bucket import Retention
 from modules.contract import naming
@@ -37,7 +37,10 @@ class ArchiveStack(TerraformStack):
 
         names = env.names
         account, region = env.aws_account_id, env.aws_region
-        key = ArchiveKey(self, naming.KEY.id, alias=names.key_alias, account_id=account)
+        key = ArchiveKey(
+            self, naming.KEY.id, alias=names.key_alias, account_id=account, region=region,
+            admin_role_arns=env.admin_roles,
+        )  # fmt: skip
         logged_buckets = [names.archive_bucket] + ([names.athena_results_bucket] if env.athena else [])
         access_logs = AccessLogBucket(
             self,
@@ -61,6 +64,7 @@ class ArchiveStack(TerraformStack):
             object_lock=ObjectLock(env.object_lock_mode, env.object_lock_days)
             if env.object_lock_mode and env.object_lock_days
             else None,
+            admin_role_arns=env.admin_roles,
         )
         stream = DeliveryStream(
             self,
@@ -86,22 +90,33 @@ class ArchiveStack(TerraformStack):
             account_id=account,
             partner_event_source=partner_event_source,
             delivery_stream_arn=stream.arn,
-            key=key,
             replay_window_days=env.replay_window_days,
         )
+        # The alarms' topic has a key of its own: alarms must outlive a broken archive key.
+        alarm_key = AlarmKey(
+            self, naming.ALARM_KEY.id, alias=names.alarm_key_alias, account_id=account,
+            admin_role_arns=env.admin_roles,
+        )  # fmt: skip
         alarms = PipelineAlarms(
             self,
             naming.ALARMS.id,
             topic_name=names.alarm_topic,
             alarm_names=names.alarms,
+            watch_rule_names=names.watch_rules,
             account_id=account,
             region=region,
-            key=key,
+            key=alarm_key,
             watched=WatchedPipeline(
                 event_bus_name=ingest.bus.name,
                 rule_name=ingest.rule.name,
                 dead_letter_queue_name=ingest.dead_letter_queue.name,
                 delivery_stream_name=stream.stream.name,
+            ),
+            watched_changes=WatchedChanges(
+                keys=[(key.arn, key.key.key_id), (alarm_key.arn, alarm_key.key.key_id)],
+                bucket_name=names.archive_bucket,
+                ingest_rule_name=names.event_rule,
+                ingest_bus_name=ingest.bus.name,
             ),
             delivery_delay_seconds=env.delivery_delay_alarm_seconds,
             no_events_hours=env.no_events_alarm_hours,

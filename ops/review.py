@@ -77,12 +77,14 @@ def _layout(prefix: str) -> str:
 
 
 def _rule(r: Resource) -> str:
-    bus = readable(r["event_bus_name"])
+    bus = readable(r.get("event_bus_name", "the default bus"))
     return f"rule {r['name']} ({r.get('state', '?')}) on {bus}: {readable(r['event_pattern'])}"
 
 
 def _target(r: Resource) -> str:
-    retry = r.get("retry_policy", {})
+    if "retry_policy" not in r:  # a watch rule's target: the alarm topic
+        return f"  target {readable(r['arn'])}"
+    retry = r["retry_policy"]
     dlq = readable(r["dead_letter_config"]["arn"]) if "dead_letter_config" in r else "NONE"
     return (
         f"  target {readable(r['arn'])}, retry {retry.get('maximum_retry_attempts')} times / "
@@ -118,6 +120,7 @@ DESCRIBE: dict[str, Callable[[Resource], str]] = {
     "aws_s3_bucket_object_lock_configuration": lambda r: (
         f"  object lock {r['rule']['default_retention']['mode']} {r['rule']['default_retention']['days']} d"
     ),
+    "aws_s3_bucket_notification": lambda r: "  events to EventBridge" if r.get("eventbridge") else "  notifications",
     "aws_kinesis_firehose_delivery_stream": _stream,
     "aws_cloudwatch_log_group": lambda r: (
         f"  log group {r['name']}, retained {r['retention_in_days']} d, key {readable(r.get('kms_key_id', 'none'))}"
@@ -125,10 +128,17 @@ DESCRIBE: dict[str, Callable[[Resource], str]] = {
     "aws_cloudwatch_event_bus": lambda r: f"partner bus {readable(r['name'])}",
     "aws_cloudwatch_event_rule": _rule,
     "aws_cloudwatch_event_target": _target,
-    "aws_cloudwatch_event_archive": lambda r: f"  replay archive {r['name']}, {r['retention_days']} d",
+    "aws_cloudwatch_event_archive": lambda r: (
+        f"  replay archive {r['name']}, {r['retention_days']} d, "
+        + (f"key {readable(r['kms_key_identifier'])}" if "kms_key_identifier" in r else "AWS owned key")
+    ),
     "aws_sqs_queue": lambda r: (
         f"  dead-letter queue {r['name']}, kept {r['message_retention_seconds'] // 86400} d, "
-        f"key {readable(r.get('kms_master_key_id', 'none'))}"
+        + (
+            "SQS-managed encryption"
+            if r.get("sqs_managed_sse_enabled")
+            else f"key {readable(r.get('kms_master_key_id', 'none'))}"
+        )
     ),
     "aws_iam_role": lambda r: (
         f"IAM role {r['name']}, trusted by "

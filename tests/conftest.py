@@ -25,6 +25,7 @@ VARIANTS_TOML = """
 aws_account_id = "444444444444"
 aws_region = "ap-southeast-2"
 auth0_event_source = "aws.partner/auth0.com/minimal-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/auth0.logs"
+alarms_unsubscribed = true  # no deploy role, no admin roles, no e-mail: the least this project accepts
 
 [environments.custom]
 project = "audit"

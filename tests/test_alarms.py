@@ -5,35 +5,42 @@ from __future__ import annotations
 import pytest
 
 from modules.contract.naming import ALARM_SUFFIXES
-from tests.helpers import only, policy, ref, resources, statements_by_sid
+from tests.helpers import named, only, policy, ref, resources
 
 
 def alarms(doc: dict) -> dict[str, dict]:
     return {a["alarm_name"]: a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
 
 
-def test_topic_is_encrypted_and_only_our_alarms_publish(prod: dict) -> None:
-    key, key_attrs = only(prod, "aws_kms_key")
+def test_topic_is_encrypted_with_its_own_key_and_only_our_alarms_and_watches_publish(prod: dict) -> None:
+    alarm_key, _ = named(prod, "aws_kms_key", "alarm_key")
     topic, attrs = only(prod, "aws_sns_topic")
     assert attrs == attrs | {
         "name": "auth0-log-archive-prod-alarms",
-        "kms_master_key_id": ref("aws_kms_key", key, "arn"),
+        "kms_master_key_id": ref("aws_kms_key", alarm_key, "arn"),
     }
     _, topic_policy = only(prod, "aws_sns_topic_policy")
     assert topic_policy["arn"] == ref("aws_sns_topic", topic, "arn")
-    publish, deny = policy(topic_policy)["Statement"]
+    alarms_publish, watches_publish, deny = policy(topic_policy)["Statement"]
     # Exactly the alarms the stack creates, by their ARN (CloudWatch: arn:aws:cloudwatch:<region>:<account>:alarm:<name>).
     alarm_arns = [
         f"arn:aws:cloudwatch:eu-west-1:333333333333:alarm:{a['alarm_name']}"
         for a in resources(prod, "aws_cloudwatch_metric_alarm").values()
     ]
     assert len(alarm_arns) == len(ALARM_SUFFIXES)
-    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": "333333333333"}
-    assert sorted(publish["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(alarm_arns)
+    assert alarms_publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms_publish["Condition"]["StringEquals"] == {"aws:SourceAccount": "333333333333"}
+    assert sorted(alarms_publish["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(alarm_arns)
+    # EventBridge's documented SNS target permission: the rule's ARN as aws:SourceArn.
+    assert watches_publish["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sorted(watches_publish["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        ref("aws_cloudwatch_event_rule", name, "arn") for name in watch_rules(prod)
+    )
     assert deny["Sid"] == "DenyInsecureTransport"
-    grant = statements_by_sid(policy(key_attrs))["CloudWatchAlarmsPublishToEncryptedTopic"]
-    assert grant["Condition"] == publish["Condition"]
+
+
+def watch_rules(doc: dict) -> dict[str, dict]:
+    return {n: r for n, r in resources(doc, "aws_cloudwatch_event_rule").items() if n.startswith("alarms_watch_")}
 
 
 def test_every_alarm_notifies_the_topic(prod: dict) -> None:
@@ -47,6 +54,8 @@ def test_every_alarm_notifies_the_topic(prod: dict) -> None:
                 "delivery-delayed",
                 "delivery-failing",
                 "events-dead-lettered",
+                "dead-letter-failing",
+                "target-retrying",
                 "no-events",
                 "target-failing",
             ]
@@ -63,6 +72,15 @@ def test_every_alarm_notifies_the_topic(prod: dict) -> None:
     [
         ("target-failing", "AWS/Events", "FailedInvocations", "Sum", "GreaterThanOrEqualToThreshold", 1),
         ("events-dead-lettered", "AWS/Events", "InvocationsSentToDlq", "Sum", "GreaterThanOrEqualToThreshold", 1),
+        (
+            "dead-letter-failing",
+            "AWS/Events",
+            "InvocationsFailedToBeSentToDlq",
+            "Sum",
+            "GreaterThanOrEqualToThreshold",
+            1,
+        ),
+        ("target-retrying", "AWS/Events", "RetryInvocationAttempts", "Sum", "GreaterThanOrEqualToThreshold", 1),
         (
             "dead-letter-queue-not-empty",
             "AWS/SQS",
@@ -86,7 +104,7 @@ def test_alarm_watches_the_right_metric(
 
 def test_alarm_dimensions_reference_the_pipeline(prod: dict) -> None:
     bus, _ = only(prod, "aws_cloudwatch_event_bus")
-    rule, _ = only(prod, "aws_cloudwatch_event_rule")
+    rule, _ = named(prod, "aws_cloudwatch_event_rule", "ingest_rule")
     queue, _ = only(prod, "aws_sqs_queue")
     stream, _ = only(prod, "aws_kinesis_firehose_delivery_stream")
     found = alarms(prod)
@@ -95,7 +113,8 @@ def test_alarm_dimensions_reference_the_pipeline(prod: dict) -> None:
         "RuleName": ref("aws_cloudwatch_event_rule", rule, "name"),
     }
     assert found["auth0-log-archive-prod-target-failing"]["dimensions"] == rule_dimensions
-    assert found["auth0-log-archive-prod-events-dead-lettered"]["dimensions"] == rule_dimensions
+    for suffix in ("events-dead-lettered", "dead-letter-failing", "target-retrying"):
+        assert found[f"auth0-log-archive-prod-{suffix}"]["dimensions"] == rule_dimensions
     assert found["auth0-log-archive-prod-dead-letter-queue-not-empty"]["dimensions"] == {
         "QueueName": ref("aws_sqs_queue", queue, "name")
     }
@@ -114,7 +133,7 @@ def test_silence_is_an_alarm(prod: dict) -> None:
 
 
 def test_email_subscription_only_when_configured(prod: dict, variant_stacks: dict[str, dict]) -> None:
-    assert resources(prod, "aws_sns_topic_subscription") == {}
+    assert resources(variant_stacks["minimal"], "aws_sns_topic_subscription") == {}  # alarms_unsubscribed = true
     topic, _ = only(variant_stacks["custom"], "aws_sns_topic")
     _, subscription = only(variant_stacks["custom"], "aws_sns_topic_subscription")
     assert subscription == subscription | {
@@ -129,3 +148,95 @@ def test_thresholds_come_from_the_configuration(variant_stacks: dict[str, dict])
     assert found["audit-custom-delivery-delayed"]["threshold"] == 600
     assert found["audit-custom-no-events"]["evaluation_periods"] == 6
     assert only(variant_stacks["custom"], "aws_cloudwatch_event_archive")[1]["retention_days"] == 7
+
+
+def test_retries_are_an_early_warning_and_failures_are_not_called_retries(prod: dict) -> None:
+    found = alarms(prod)
+    retrying = found["auth0-log-archive-prod-target-retrying"]
+    assert (retrying["period"], retrying["evaluation_periods"]) == (300, 3)  # 15 minutes of retries
+    # EventBridge: FailedInvocations does not include retried invocations.
+    assert "retrying" not in found["auth0-log-archive-prod-target-failing"]["alarm_description"]
+
+
+# Events as AWS delivers them: CloudTrail's "AWS API Call via CloudTrail" on the default bus, and S3's
+# own EventBridge notifications ("Object Deleted", deletion-type "Permanently Deleted" for a version).
+def cloudtrail(source: str, event_name: str, detail: dict) -> dict:
+    return {"source": source, "detail-type": "AWS API Call via CloudTrail", "account": "333333333333",
+            "detail": {"eventSource": source.removeprefix("aws.") + ".amazonaws.com", "eventName": event_name,
+                       **detail}}  # fmt: skip
+
+
+def watched_events(doc: dict) -> dict[str, tuple[list[dict], list[dict]]]:
+    """For each watch: (events it must report, events it must not)."""
+    key, _ = named(doc, "aws_kms_key", "key")
+    key_arn, key_id = ref("aws_kms_key", key, "arn"), ref("aws_kms_key", key, "key_id")
+    bucket = "auth0-log-archive-prod-333333333333"
+    rule, bus = (
+        "auth0-log-archive-prod-auth0-logs",
+        ref("aws_cloudwatch_event_bus", only(doc, "aws_cloudwatch_event_bus")[0], "name"),
+    )
+    # moto's engine does not look into arrays of objects (resources[].ARN); keyId it does.
+    kms = lambda name, key: cloudtrail("aws.kms", name, {"requestParameters": {"keyId": key}})  # noqa: E731
+    s3 = lambda name, b: cloudtrail("aws.s3", name, {"requestParameters": {"bucketName": b}})  # noqa: E731
+
+    def deleted(kind: str, b: str) -> dict:
+        return {
+            "source": "aws.s3",
+            "detail-type": "Object Deleted",
+            "detail": {"bucket": {"name": b}, "deletion-type": kind},
+        }
+
+    events = lambda name, params: cloudtrail("aws.events", name, {"requestParameters": params})  # noqa: E731
+    return {
+        "key_changes": (
+            [kms(n, key_arn) for n in ("DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation")]
+            + [kms("DisableKey", key_id)],
+            [kms("Decrypt", key_arn), kms("DisableKey", "arn:aws:kms:eu-west-1:333333333333:key/other")],
+        ),
+        "bucket_changes": (
+            [
+                s3(n, bucket)
+                for n in (
+                    "PutBucketPolicy",
+                    "DeleteBucketPolicy",
+                    "PutBucketLifecycle",
+                    "DeleteBucketLifecycle",
+                    "PutBucketVersioning",
+                )
+            ],
+            [s3("PutBucketPolicy", "another-bucket"), s3("GetBucketPolicy", bucket)],
+        ),
+        "versions_deleted": (
+            [deleted("Permanently Deleted", bucket)],
+            [deleted("Delete Marker Created", bucket), deleted("Permanently Deleted", "another-bucket")],
+        ),
+        "ingest_changes": (
+            [
+                events("DisableRule", {"name": rule}),
+                events("DeleteRule", {"name": rule}),
+                events("RemoveTargets", {"rule": rule, "ids": ["archive-firehose"]}),
+                events("DeleteEventBus", {"name": bus}),
+            ],
+            [events("DisableRule", {"name": "another-rule"}), events("EnableRule", {"name": rule})],
+        ),
+    }
+
+
+def test_watch_rules_report_changes_to_what_holds_the_archive(prod: dict) -> None:
+    from moto.events.models import EventPattern
+
+    topic, _ = only(prod, "aws_sns_topic")
+    targets = {t["rule"]: t for t in resources(prod, "aws_cloudwatch_event_target").values()}
+    rules = watch_rules(prod)
+    expected = watched_events(prod)
+    assert {name.rsplit("_", 1)[0].removeprefix("alarms_watch_") for name in rules} == set(expected)
+    for name, rule in rules.items():
+        watch = name.rsplit("_", 1)[0].removeprefix("alarms_watch_")
+        assert "event_bus_name" not in rule  # the default bus: where CloudTrail and S3 deliver
+        assert targets[ref("aws_cloudwatch_event_rule", name, "name")]["arn"] == ref("aws_sns_topic", topic, "arn")
+        pattern = EventPattern.load(rule["event_pattern"])
+        reported, ignored = expected[watch]
+        for event in reported:
+            assert pattern.matches_event(event), (watch, event)
+        for event in ignored:
+            assert not pattern.matches_event(event), (watch, event)

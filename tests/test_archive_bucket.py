@@ -9,7 +9,7 @@ import pytest
 
 from modules.contract.validation import parse_config
 from tests.conftest import VARIANTS_TOML, synth_all
-from tests.helpers import named, only, policy, ref, resources
+from tests.helpers import named, only, policy, ref, resources, statements_by_sid
 
 BUCKET_SETTINGS = (
     "aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
@@ -58,7 +58,7 @@ def test_every_bucket_is_private_versioned_and_tls_only(dev: dict, which) -> Non
 
 
 def test_archive_is_encrypted_with_the_environment_key_and_a_bucket_key(dev: dict) -> None:
-    key, _ = only(dev, "aws_kms_key")
+    key, _ = named(dev, "aws_kms_key", "key")
     name, bucket = archive(dev)
     assert bucket["bucket"] == "auth0-log-archive-dev-111111111111"
     assert setting(dev, "aws_s3_bucket_server_side_encryption_configuration", name)["rule"] == [
@@ -75,7 +75,8 @@ def test_archive_is_encrypted_with_the_environment_key_and_a_bucket_key(dev: dic
 def test_archive_policy_admits_nobody_beyond_the_account(dev: dict) -> None:
     name, _ = archive(dev)
     assert [s["Sid"] for s in policy(setting(dev, "aws_s3_bucket_policy", name))["Statement"]] == [
-        "DenyInsecureTransport"
+        "DenyInsecureTransport",
+        "OnlyAdministratorsLoosenTheArchive",
     ]
     assert cdktf.Testing.to_have_resource_with_properties(
         json.dumps(dev), "aws_s3_bucket_policy", {"bucket": ref("aws_s3_bucket", name, "id")}
@@ -174,3 +175,31 @@ def test_object_lock_is_opt_in(mode: str) -> None:
     assert lock["rule"] == {"default_retention": {"mode": mode.upper(), "days": 365}}
     versioning, _ = named(doc, "aws_s3_bucket_versioning", "archive_bucket_versioning")
     assert f"aws_s3_bucket_versioning.{versioning}" in lock["depends_on"]
+
+
+def test_only_the_administrators_may_loosen_the_archive(prod: dict, variant_stacks: dict[str, dict]) -> None:
+    name, _ = archive(prod)
+    deny = statements_by_sid(policy(setting(prod, "aws_s3_bucket_policy", name)))["OnlyAdministratorsLoosenTheArchive"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    # What would let data go, or stop expiring, or be read another way (S3's own lifecycle actions
+    # are not subject to the bucket policy, so expiry still works).
+    assert set(deny["Action"]) == {
+        "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
+        "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",
+    }  # fmt: skip
+    bucket = "arn:aws:s3:::auth0-log-archive-prod-333333333333"
+    assert deny["Resource"] == [bucket, f"{bucket}/*"]
+    assert deny["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::333333333333:role/auth0-log-archive-deploy"]}
+    }
+    # Without any administrator role the account's IAM governs those actions: no deny that would lock it out.
+    minimal, _ = archive(variant_stacks["minimal"])
+    sids = [s["Sid"] for s in policy(setting(variant_stacks["minimal"], "aws_s3_bucket_policy", minimal))["Statement"]]
+    assert sids == ["DenyInsecureTransport"]
+
+
+def test_the_archive_bucket_tells_eventbridge_what_happens_to_it(prod: dict) -> None:
+    name, _ = archive(prod)
+    (notification,) = resources(prod, "aws_s3_bucket_notification").values()
+    assert notification == {"bucket": ref("aws_s3_bucket", name, "id"), "eventbridge": True}

@@ -29,7 +29,7 @@ def test_table_reads_the_archive_bucket_with_projection(prod: dict) -> None:
 
 
 def test_workgroup_enforces_encrypted_results_and_a_scan_limit(prod: dict, variant_stacks: dict[str, dict]) -> None:
-    key, _ = only(prod, "aws_kms_key")
+    key, _ = named(prod, "aws_kms_key", "key")
     results, bucket = named(prod, "aws_s3_bucket", "queries_results_bucket")
     assert bucket["bucket"] == "auth0-log-archive-prod-333333333333-athena-results"
     _, workgroup = only(prod, "aws_athena_workgroup")

@@ -10,7 +10,7 @@ import pytest
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
 from modules.contract.validation import load_config, parse_config
 from tests.conftest import ROOT, synth_all
-from tests.helpers import only, ref, resources
+from tests.helpers import named, only, ref, resources
 
 EXAMPLE = ROOT / "examples" / "auth0-managed.toml"
 STREAM = "auth0_log_stream.auth0_log_stream"
@@ -64,7 +64,7 @@ def test_bus_rule_and_archive_follow_the_stream_by_reference(stacks: dict[str, d
     # (name is ForceNew in aws_cloudwatch_event_bus); an in-place change to the stream
     # (filters, PII) must leave the bus, its rule and archive alone: no replace_triggered_by.
     assert "lifecycle" not in bus
-    _, rule = only(prod, "aws_cloudwatch_event_rule")
+    _, rule = named(prod, "aws_cloudwatch_event_rule", "ingest_rule")
     assert rule["event_bus_name"] == ref("aws_cloudwatch_event_bus", bus_name, "name")
     assert json.loads(rule["event_pattern"]) == {"source": [SOURCE], "detail-type": ["Auth0 log"]}
     _, archive = only(prod, "aws_cloudwatch_event_archive")

@@ -18,6 +18,7 @@ expire_after_days = 400
 [environments.dev]
 aws_account_id = "111111111111"
 aws_region = "us-east-1"
+alarm_email = "sec@example.com"
 auth0_event_source = "{DEV_SOURCE}"
 """
 
@@ -196,10 +197,10 @@ def test_start_from_is_kept_as_rfc3339_utc(value: str, expected: str) -> None:
 # --- unusual but good configurations: every one synthesizes ----------------------------------
 
 
-def _env(name: str, account: str, n: int, extra: str = "") -> str:
+def _env(name: str, account: str, n: int, extra: str = "", *, quiet: bool = True) -> str:
     source = f"aws.partner/auth0.com/t{n}-{n:08x}-0000-4000-8000-000000000000/auth0.logs"
     return (
-        f'[environments.{name}]\naws_account_id = "{account}"\naws_region = "eu-west-1"\n'
+        f'[environments.{name}]\naws_account_id = "{account}"\naws_region = "eu-west-1"\n{"alarms_unsubscribed = true" if quiet else ""}\n'
         f'auth0_event_source = "{source}"\n{extra}'
     )
 
@@ -216,12 +217,16 @@ UNUSUAL_GOOD = {
         "glacier_after_days = 30\ndeep_archive_after_days = 90\nexpire_after_days = 3650\n"
         "buffer_interval_seconds = 0\nbuffer_size_mib = 128\nlog_retention_days = 3653\nreplay_window_days = 365\n"
         'alarm_email = "sec.team+alarms@example.co.uk"\nno_events_alarm_hours = 168\n'
+        'archive_admin_role_arns = ["arn:aws:iam::111111111111:role/ci/path/deploy", '
+        '"arn:aws:iam::111111111111:role/break-glass"]\naccept_no_replay_archive = false\n'
         'delivery_delay_alarm_seconds = 86400\nobject_lock_mode = "GOVERNANCE"\nobject_lock_days = 3650\n'
         "athena = true\nathena_start_date = 2024-01-01\nathena_scan_limit_mib = 10\n"
         'athena_results_expire_days = 365\ntags = { "Cost Center" = "42", "team:owner" = "sécurité", Empty = "" }\n'
         'backend = { type = "s3", bucket = "state.example-1", key = "audit/full.tfstate", region = "us-east-1" }\n',
+        quiet=False,
     ),
     "two-managed-streams": (
+        '[defaults]\nalarm_email = "sec@example.com"\n'
         '[environments.dev]\naws_account_id = "111111111111"\naws_region = "eu-central-2"\n'
         '[environments.dev.auth0]\ndomain = "acme-dev.eu.auth0.com"\n'
         'pii_fields = ["email"]\npii_method = "mask"\nstart_from = 2026-11-01T00:00:00+01:00\n'

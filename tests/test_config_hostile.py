@@ -20,11 +20,9 @@ import main as app_main
 
 SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
 QA_SOURCE = SOURCE.replace("1cfb5c33", "2cfb5c33")
-DEV = (
-    f'[environments.dev]\naws_account_id = "111111111111"\naws_region = "us-east-1"\nauth0_event_source = "{SOURCE}"\n'
-)
+DEV = f'[environments.dev]\naws_account_id = "111111111111"\naws_region = "us-east-1"\nalarm_email = "sec@example.com"\nauth0_event_source = "{SOURCE}"\n'
 QA = DEV.replace("[environments.dev]", "[environments.qa]").replace(SOURCE, QA_SOURCE)
-MANAGED = '[environments.dev]\naws_account_id = "111111111111"\naws_region = "us-east-1"\n[environments.dev.auth0]\ndomain = "acme.auth0.com"\n'
+MANAGED = '[environments.dev]\naws_account_id = "111111111111"\naws_region = "us-east-1"\nalarm_email = "sec@example.com"\n[environments.dev.auth0]\ndomain = "acme.auth0.com"\n'
 F = "environments.toml"
 INT32 = "an integer from 1 to 2147483647"  # S3 lifecycle Days is an Integer (int32) in the S3 API
 ENV_NAME = (
@@ -329,16 +327,16 @@ CASES: dict[str, Case] = {
         '2026-01-01T00:00:00Z (Auth0 reads it only when it creates the stream), got "2026-01-01"']),
     "auth0-unknown-key": Case(managed('stram_name = "x"'), [
         f'{F}: environments.dev.auth0.stram_name: unknown key (did you mean "stream_name"?); expected one of …']),
-    "email-no-domain": Case(dev('alarm_email = "security"'), [
+    "email-no-domain": Case(DEV.replace('alarm_email = "sec@example.com"', 'alarm_email = "security"'), [
         f'{F}: environments.dev.alarm_email: expected an e-mail address (ASCII), e.g. security@example.com, '
         'got "security"']),
-    "email-space": Case(dev('alarm_email = "sec urity@example.com"'), [
+    "email-space": Case(DEV.replace('alarm_email = "sec@example.com"', 'alarm_email = "sec urity@example.com"'), [
         f'{F}: environments.dev.alarm_email: expected an e-mail address (ASCII), e.g. security@example.com, '
         'got "sec urity@example.com"']),
-    "email-single-label-domain": Case(dev('alarm_email = "a@b"'), [
+    "email-single-label-domain": Case(DEV.replace('alarm_email = "sec@example.com"', 'alarm_email = "a@b"'), [
         f'{F}: environments.dev.alarm_email: expected an e-mail address (ASCII), e.g. security@example.com, got "a@b"']),
     # --- the file and its structure
-    "toml-syntax": Case(DEV + "buffer_size_mib = = 3\n", [f"{F}: invalid TOML: Invalid value (at line 5, column 19)"]),
+    "toml-syntax": Case(DEV + "buffer_size_mib = = 3\n", [f"{F}: invalid TOML: Invalid value (at line 6, column 19)"]),
     "toml-nested-5000": Case("x = " + "[" * 5000 + "]" * 5000 + "\n", [
         f"{F}: invalid TOML: arrays or tables nested too deeply"]),
     "environments-number": Case("environments = 3\n", [f"{F}: environments: expected a table of environments, got 3"]),
@@ -348,6 +346,26 @@ CASES: dict[str, Case] = {
         f'{F}: enviroments: unknown key (did you mean "environments"?); expected one of defaults, environments']),
     "defaults-array": Case("defaults = []\n" + DEV, [f"{F}: defaults: expected a table, got an array"]),
     "environment-not-table": Case("[environments]\ndev = 1\n", [f"{F}: environments.dev: expected a table, got 1"]),
+    # --- safety nets are given up in words, not by omission
+    "no-alarm-subscriber": Case(DEV.replace('alarm_email = "sec@example.com"\n', ""), [
+        f"{F}: environments.dev.alarm_email: missing: nobody would receive the alarms. Give an address, or set "
+        "alarms_unsubscribed = true if you subscribe to the alarm topic another way"]),
+    "subscriber-and-unsubscribed": Case(dev("alarms_unsubscribed = true"), [
+        f"{F}: environments.dev.alarms_unsubscribed: expected false with an alarm_email, got true"]),
+    "bare-zero-replay": Case(dev("replay_window_days = 0"), [
+        f"{F}: environments.dev.replay_window_days: expected 1 to 365, got 0: without the replay archive, events "
+        "Firehose could not deliver for 24 hours are lost for good; set accept_no_replay_archive = true to say so"]),
+    "accepted-loss-with-a-window": Case(dev("accept_no_replay_archive = true"), [
+        f"{F}: environments.dev.accept_no_replay_archive: expected false with replay_window_days = 14 (the default), "
+        "got true"]),
+    "admin-role-other-account": Case(dev('archive_admin_role_arns = ["arn:aws:iam::999999999999:role/admin"]'), [
+        f"{F}: environments.dev.archive_admin_role_arns.0: expected a role in the environment's account "
+        "111111111111, got one in 999999999999"]),
+    "admin-role-a-user": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:user/admin"]'), [
+        f'{F}: environments.dev.archive_admin_role_arns.0: {ROLE_ARN}, got "arn:aws:iam::111111111111:user/admin"']),
+    "admin-roles-twice": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:role/a", "arn:aws:iam::111111111111:role/a"]'), [
+        f"{F}: environments.dev.archive_admin_role_arns: expected a list of distinct IAM role ARNs, "
+        "arn:aws:iam::<12 digits>:role/[<path>/]<name>, got an array"]),
     "invalid-utf8": Case(None, [f"{F}: expected UTF-8 text, got an invalid byte at offset {len(DEV) + 2}"], setup=make_bad_utf8),
     "a-directory": Case(None, ["conf.toml: expected a regular file, got a directory"],
                         env={"AUTH0_ARCHIVE_CONFIG": "conf.toml"}, setup=make_dir),

@@ -7,7 +7,7 @@ from tests.helpers import named, only, policy, ref, statements_by_sid
 
 def test_stream_writes_gzip_ndjson_under_hourly_prefixes(dev: dict) -> None:
     bucket, _ = named(dev, "aws_s3_bucket", "archive_bucket")
-    key, _ = only(dev, "aws_kms_key")
+    key, _ = named(dev, "aws_kms_key", "key")
     role, _ = named(dev, "aws_iam_role", "delivery_role")
     _, stream = only(dev, "aws_kinesis_firehose_delivery_stream")
     s3 = stream["extended_s3_configuration"]
@@ -39,7 +39,7 @@ def test_buffering_comes_from_the_configuration(dev: dict, prod: dict, variant_s
 
 
 def test_errors_are_logged_to_a_retained_encrypted_log_group(dev: dict, variant_stacks: dict[str, dict]) -> None:
-    key, _ = only(dev, "aws_kms_key")
+    key, _ = named(dev, "aws_kms_key", "key")
     group, log_group = only(dev, "aws_cloudwatch_log_group")
     stream_name, log_stream = only(dev, "aws_cloudwatch_log_stream")
     assert log_group["name"] == "/auth0-log-archive-dev/firehose"
@@ -72,14 +72,22 @@ def test_firehose_role_trusts_only_firehose_for_this_account(prod: dict) -> None
 
 def test_firehose_role_may_write_only_this_bucket_key_and_log_stream(prod: dict) -> None:
     bucket = ref("aws_s3_bucket", named(prod, "aws_s3_bucket", "archive_bucket")[0], "arn")
-    key = ref("aws_kms_key", only(prod, "aws_kms_key")[0], "arn")
+    key = ref("aws_kms_key", named(prod, "aws_kms_key", "key")[0], "arn")
     log_stream = ref("aws_cloudwatch_log_stream", only(prod, "aws_cloudwatch_log_stream")[0], "arn")
     role, _ = named(prod, "aws_iam_role", "delivery_role")
     _, role_policy = named(prod, "aws_iam_role_policy", "delivery_role_policy")
     assert role_policy["role"] == ref("aws_iam_role", role, "id")
     statements = statements_by_sid(policy(role_policy))
-    assert statements["WriteArchiveObjects"]["Resource"] == [bucket, f"{bucket}/*"]
-    assert "s3:DeleteObject" not in statements["WriteArchiveObjects"]["Action"]
+    # The S3 actions Firehose documents for an S3 destination
+    # (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3), and no more:
+    # bucket-level ones on the bucket, object-level ones only under logs/ and errors/.
+    assert statements["FindArchiveBucket"]["Resource"] == [bucket]
+    assert statements["FindArchiveBucket"]["Action"] == [
+        "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"
+    ]  # fmt: skip
+    objects = statements["WriteArchiveObjectsUnderItsPrefixes"]
+    assert objects["Resource"] == [f"{bucket}/logs/*", f"{bucket}/errors/*"]
+    assert objects["Action"] == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
     kms = statements["EncryptArchiveObjectsThroughS3"]
     assert kms["Resource"] == [key]
     assert kms["Condition"]["StringEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
@@ -89,11 +97,14 @@ def test_firehose_role_may_write_only_this_bucket_key_and_log_stream(prod: dict)
         "Action": ["logs:PutLogEvents"],
         "Resource": [log_stream],
     }
-    assert set(statements) == {"WriteArchiveObjects", "EncryptArchiveObjectsThroughS3", "LogDeliveryErrors"}
+    assert set(statements) == {
+        "FindArchiveBucket", "WriteArchiveObjectsUnderItsPrefixes", "EncryptArchiveObjectsThroughS3",
+        "LogDeliveryErrors",
+    }  # fmt: skip
 
 
 def test_cloudwatch_logs_may_use_the_key_only_for_this_log_group(prod: dict) -> None:
-    _, key = only(prod, "aws_kms_key")
+    _, key = named(prod, "aws_kms_key", "key")
     grant = statements_by_sid(policy(key))["CloudWatchLogsEncryptsFirehoseErrorLog"]
     assert grant["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert grant["Condition"] == {

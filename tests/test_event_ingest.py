@@ -11,7 +11,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from tests.conftest import SHARED
-from tests.helpers import named, only, policy, ref, resources, statements_by_sid
+from tests.helpers import named, only, policy, ref, resources
 from tests.sample_events import envelope, schema_shaped_records
 
 DEV_SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
@@ -26,7 +26,7 @@ def test_partner_bus_is_named_after_the_event_source(example_stacks: dict[str, d
 
 def test_rule_listens_on_the_partner_bus(dev: dict) -> None:
     bus, _ = only(dev, "aws_cloudwatch_event_bus")
-    _, rule = only(dev, "aws_cloudwatch_event_rule")
+    _, rule = named(dev, "aws_cloudwatch_event_rule", "ingest_rule")
     assert rule["event_bus_name"] == ref("aws_cloudwatch_event_bus", bus, "name")
     assert rule["state"] == "ENABLED"
     assert json.loads(rule["event_pattern"]) == {"source": [DEV_SOURCE], "detail-type": ["Auth0 log"]}
@@ -34,10 +34,10 @@ def test_rule_listens_on_the_partner_bus(dev: dict) -> None:
 
 def test_target_delivers_to_the_stream_through_its_role(dev: dict) -> None:
     bus, _ = only(dev, "aws_cloudwatch_event_bus")
-    rule, _ = only(dev, "aws_cloudwatch_event_rule")
+    rule, _ = named(dev, "aws_cloudwatch_event_rule", "ingest_rule")
     stream, _ = only(dev, "aws_kinesis_firehose_delivery_stream")
     role, _ = named(dev, "aws_iam_role", "ingest_role")
-    _, target = only(dev, "aws_cloudwatch_event_target")
+    _, target = named(dev, "aws_cloudwatch_event_target", "ingest_target")
     assert target["rule"] == ref("aws_cloudwatch_event_rule", rule, "name")
     assert target["event_bus_name"] == ref("aws_cloudwatch_event_bus", bus, "name")
     assert target["arn"] == ref("aws_kinesis_firehose_delivery_stream", stream, "arn")
@@ -46,7 +46,7 @@ def test_target_delivers_to_the_stream_through_its_role(dev: dict) -> None:
 
 
 def test_events_role_trusts_only_this_rule_and_may_only_put_to_this_stream(dev: dict) -> None:
-    rule, _ = only(dev, "aws_cloudwatch_event_rule")
+    rule, _ = named(dev, "aws_cloudwatch_event_rule", "ingest_rule")
     stream, _ = only(dev, "aws_kinesis_firehose_delivery_stream")
     _, role = named(dev, "aws_iam_role", "ingest_role")
     _, role_policy = named(dev, "aws_iam_role_policy", "ingest_role_policy")
@@ -80,7 +80,7 @@ def test_events_role_trusts_only_this_rule_and_may_only_put_to_this_stream(dev: 
 
 @pytest.fixture(scope="module")
 def dev_pattern(dev: dict) -> EventPattern:
-    return EventPattern.load(only(dev, "aws_cloudwatch_event_rule")[1]["event_pattern"])
+    return EventPattern.load(named(dev, "aws_cloudwatch_event_rule", "ingest_rule")[1]["event_pattern"])
 
 
 def test_there_are_sample_events() -> None:
@@ -123,19 +123,20 @@ def test_other_sources_do_not_match(dev_pattern: EventPattern, field: str, value
 # --- nothing lost: retries, dead-letter queue, replay archive ------------------
 
 
-def test_undeliverable_events_go_to_an_encrypted_dead_letter_queue(prod: dict) -> None:
-    key, _ = only(prod, "aws_kms_key")
+def test_undeliverable_events_go_to_a_dead_letter_queue_that_needs_no_customer_key(prod: dict) -> None:
     queue, dlq = only(prod, "aws_sqs_queue")
-    _, target = only(prod, "aws_cloudwatch_event_target")
+    _, target = named(prod, "aws_cloudwatch_event_target", "ingest_target")
     assert target["dead_letter_config"] == {"arn": ref("aws_sqs_queue", queue, "arn")}
     assert dlq["name"] == "auth0-log-archive-prod-undelivered"
-    assert dlq["message_retention_seconds"] == 14 * 24 * 3600
-    assert dlq["kms_master_key_id"] == ref("aws_kms_key", key, "arn")
+    assert dlq["message_retention_seconds"] == 14 * 24 * 3600  # SQS's maximum
+    # SSE-SQS: EventBridge can write while the archive key is disabled (eb-rule-dlq.html needs no key grant).
+    assert dlq["sqs_managed_sse_enabled"] is True
+    assert "kms_master_key_id" not in dlq
 
 
 def test_only_this_rule_may_send_to_the_dead_letter_queue(prod: dict) -> None:
     queue, _ = only(prod, "aws_sqs_queue")
-    rule, _ = only(prod, "aws_cloudwatch_event_rule")
+    rule, _ = named(prod, "aws_cloudwatch_event_rule", "ingest_rule")
     _, queue_policy = only(prod, "aws_sqs_queue_policy")
     assert queue_policy["queue_url"] == ref("aws_sqs_queue", queue, "url")
     send, deny = policy(queue_policy)["Statement"]
@@ -150,39 +151,26 @@ def test_only_this_rule_may_send_to_the_dead_letter_queue(prod: dict) -> None:
     assert deny["Sid"] == "DenyInsecureTransport"
 
 
-def test_eventbridge_may_use_the_key_for_the_queue_only_as_this_rule(prod: dict) -> None:
-    rule, _ = only(prod, "aws_cloudwatch_event_rule")
-    _, key = only(prod, "aws_kms_key")
-    grant = statements_by_sid(policy(key))["EventBridgeWritesDeadLetterQueue"]
-    assert grant["Principal"] == {"Service": "events.amazonaws.com"}
-    assert grant["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"]
-    assert grant["Condition"] == {"ArnEquals": {"aws:SourceArn": ref("aws_cloudwatch_event_rule", rule, "arn")}}
-
-
 def test_every_event_is_archived_for_replay(prod: dict, dev: dict, variant_stacks: dict[str, dict]) -> None:
     bus, _ = only(prod, "aws_cloudwatch_event_bus")
-    key, key_attrs = only(prod, "aws_kms_key")
     _, archive = only(prod, "aws_cloudwatch_event_archive")
-    _, rule = only(prod, "aws_cloudwatch_event_rule")
+    _, rule = named(prod, "aws_cloudwatch_event_rule", "ingest_rule")
     assert archive["name"] == "auth0-log-archive-prod-replay"
     assert archive["event_source_arn"] == ref("aws_cloudwatch_event_bus", bus, "arn")
     assert archive["event_pattern"] == rule["event_pattern"]
     assert archive["retention_days"] == 14
-    assert archive["kms_key_identifier"] == ref("aws_kms_key", key, "arn")
-    grant = statements_by_sid(policy(key_attrs))["EventBridgeEncryptsReplayArchive"]
-    assert grant["Condition"] == {
-        "StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": ref("aws_cloudwatch_event_bus", bus, "arn")}
-    }
+    # EventBridge's AWS owned key: the replay archive must not fail with the archive key.
+    assert "kms_key_identifier" not in archive
     assert len(only(dev, "aws_cloudwatch_event_archive")[1]["name"]) <= 48  # EventBridge's limit
 
 
-def test_no_archive_when_the_replay_window_is_zero() -> None:
+def test_no_archive_when_the_replay_window_is_given_up() -> None:
     from modules.contract.validation import parse_config
     from tests.conftest import VARIANTS_TOML, synth_all
 
-    text = VARIANTS_TOML.replace("[environments.minimal]", "[environments.minimal]\nreplay_window_days = 0")
+    text = VARIANTS_TOML.replace(
+        "[environments.minimal]", "[environments.minimal]\nreplay_window_days = 0\naccept_no_replay_archive = true"
+    )
     doc = synth_all(parse_config(text, "no-archive.toml"))["minimal"]
     assert resources(doc, "aws_cloudwatch_event_archive") == {}
-    _, key = only(doc, "aws_kms_key")
-    assert "EventBridgeEncryptsReplayArchive" not in statements_by_sid(policy(key))
     assert "replay_archive_arn" not in doc["output"]

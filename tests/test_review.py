@@ -23,10 +23,15 @@ def test_summary_states_what_a_reviewer_checks(prod: dict) -> None:
     assert "under logs/YYYY/MM/DD/HH/, GZIP, buffer 900 s / 64 MiB" in text
     assert "dead letters to (sqs_queue ingest_dead_letter_queue)" in text
     assert "alarm auth0-log-archive-prod-no-events: AWS/Firehose IncomingRecords Sum LessThanThreshold 1" in text
-    assert "54 resources in all." in text
-    assert "Note: nobody is subscribed to the alarm topic" in text
+    assert f"{sum(len(group) for group in prod['resource'].values())} resources in all." in text
+    assert "subscription email security@example.com" in text
+    assert "Note: nobody is subscribed to the alarm topic" not in text
     # Sections follow the data: Auth0/EventBridge before Firehose before the bucket.
     assert text.index("EventBridge:") < text.index("Firehose:") < text.index("Archive bucket:")
+
+
+def test_summary_warns_when_nobody_hears_the_alarms(variant_stacks: dict[str, dict]) -> None:
+    assert "Note: nobody is subscribed to the alarm topic" in "\n".join(summary(variant_stacks["minimal"]))
 
 
 def test_differences_name_each_changed_value(prod: dict) -> None:
@@ -51,7 +56,8 @@ def test_policy_changes_show_the_statement(prod: dict) -> None:
     document["Statement"][0]["Action"].append("s3:DeleteObject")
     role_policy["policy"] = json.dumps(document)
     (line,) = differences(prod, changed)
-    assert line.endswith("policy.Statement[0].Action[6]: <absent> -> s3:DeleteObject")
+    added_at = len(document["Statement"][0]["Action"]) - 1
+    assert line.endswith(f"policy.Statement[0].Action[{added_at}]: <absent> -> s3:DeleteObject")
 
 
 def test_synth_keeps_the_previous_version_of_a_changed_stack(tmp_path: Path) -> None:

@@ -104,4 +104,6 @@ def test_review_prints_the_summary() -> None:
     result = run_ops("review", "--env", "dev")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Stack auth0-log-archive-dev (cdktf.out/stacks/auth0-log-archive-dev/cdk.tf.json)")
-    assert "account 111111111111, region us-east-1, with the caller's credentials" in result.stdout
+    assert "account 111111111111, region us-east-1, as arn:aws:iam::111111111111:role/auth0-log-archive-deploy" in (
+        result.stdout
+    )

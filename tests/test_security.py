@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # parliament imports the deprecated pkg_resources
     import parliament
 
-from tests.helpers import resources
+from tests.helpers import named, ref, resources
 
 EXAMPLE_ARNS = {
     "aws_s3_bucket": "arn:aws:s3:::example-bucket",
@@ -63,17 +63,21 @@ def concrete(document: dict) -> str:
 @pytest.fixture(scope="module")
 def all_policies(example_stacks: dict[str, dict], variant_stacks: dict[str, dict]) -> list[tuple[str, dict]]:
     found = list(policies({**example_stacks, **variant_stacks}))
-    assert len(found) == 5 * 10  # five stacks: 2 trust + 2 role + 3 bucket + queue + topic + key policy
+    # five stacks: 2 trust + 2 role + 3 bucket + queue + topic + 2 key policies (archive and alarm keys)
+    assert len(found) == 5 * 11
     return found
 
 
 # Findings that are the point of a statement, each with its reason.
 ACCEPTED_FINDINGS = {
-    # The key's administration statement: without it nobody could manage or
+    # AWS's documented key administrator statement: without it nobody could manage or
     # rotate the key's policy, and AWS would refuse the policy (lockout check).
-    ("AccountIamPoliciesGovernUse", "PERMISSIONS_MANAGEMENT_ACTIONS"): "key administration by the account",
+    ("KeyAdministration", "PERMISSIONS_MANAGEMENT_ACTIONS"): "key administration by the administrators",
     # kms:*Alias apply to the alias and to the key it names; parliament knows only the alias.
-    ("AccountIamPoliciesGovernAliases", "RESOURCE_MISMATCH"): "alias operations need the key too",
+    ("KeyAdministratorsManageAliases", "RESOURCE_MISMATCH"): "alias operations need the key too",
+    # AWS's documented statement for grants to AWS services (Firehose's SSE), conditioned on
+    # kms:GrantIsForAWSResource: grants are permissions management by nature.
+    ("GrantsOnlyForAwsServices", "PERMISSIONS_MANAGEMENT_ACTIONS"): "grants only for AWS services",
 }
 
 
@@ -119,13 +123,37 @@ def test_every_trust_policy_is_bound_to_this_account(all_policies) -> None:
             assert "aws:SourceAccount" in condition or "sts:ExternalId" in condition, where
 
 
-def test_every_service_grant_in_a_key_policy_is_conditioned(all_policies) -> None:
+# The only service grants without a condition: those AWS documents so, for services publishing to an
+# encrypted SNS topic (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html), on the alarm
+# topic's own key, never on the archive key.
+DOCUMENTED_UNCONDITIONED = {
+    "CloudWatchAlarmsPublish": ("cloudwatch.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey*"]),
+    "EventBridgeRulesPublish": ("events.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey*"]),
+}
+
+
+def test_every_service_grant_in_a_key_policy_is_conditioned_or_documented(all_policies) -> None:
     for where, document in all_policies:
         if "aws_kms_key" not in where:
             continue
         for stmt in document["Statement"]:
-            if "Service" in stmt["Principal"] and stmt["Action"] != ["kms:DescribeKey"]:
-                assert stmt.get("Condition"), f"{where} {stmt['Sid']}"
+            if "Service" not in stmt["Principal"] or stmt.get("Condition"):
+                continue
+            assert stmt["Sid"] in DOCUMENTED_UNCONDITIONED, f"{where} {stmt['Sid']}"
+            assert "aws_kms_key.alarm_key" in where, f"{where} {stmt['Sid']}: only on the alarm key"
+            assert (stmt["Principal"]["Service"], stmt["Action"]) == DOCUMENTED_UNCONDITIONED[stmt["Sid"]]
+
+
+def test_nobody_uses_the_archive_key_except_through_s3_or_as_a_bound_service(all_policies) -> None:
+    use = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+    for where, document in all_policies:
+        if "aws_kms_key.key_" not in where:
+            continue
+        for stmt in document["Statement"]:
+            if not use & set(stmt["Action"]) or "Service" in stmt["Principal"]:
+                continue
+            assert stmt["Condition"]["StringEquals"]["kms:ViaService"].startswith("s3."), f"{where} {stmt['Sid']}"
+            assert set(stmt["Condition"]["StringEquals"]) == {"kms:ViaService", "kms:CallerAccount"}
 
 
 def test_every_resource_policy_denies_requests_without_tls(all_policies) -> None:
@@ -136,18 +164,24 @@ def test_every_resource_policy_denies_requests_without_tls(all_policies) -> None
         assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, where
 
 
-def test_everything_at_rest_is_encrypted_with_the_environment_key(example_stacks: dict[str, dict]) -> None:
+def test_everything_at_rest_is_encrypted_and_the_safety_nets_not_with_the_archive_key(
+    example_stacks: dict[str, dict],
+) -> None:
     for doc in example_stacks.values():
-        key_arn = "${aws_kms_key." + next(iter(resources(doc, "aws_kms_key"))) + ".arn}"
+        key, _ = named(doc, "aws_kms_key", "key")
+        alarm_key, _ = named(doc, "aws_kms_key", "alarm_key")
+        key_arn, alarm_key_arn = ref("aws_kms_key", key, "arn"), ref("aws_kms_key", alarm_key, "arn")
         (queue,) = resources(doc, "aws_sqs_queue").values()
         (topic,) = resources(doc, "aws_sns_topic").values()
         (log_group,) = resources(doc, "aws_cloudwatch_log_group").values()
         (archive,) = resources(doc, "aws_cloudwatch_event_archive").values()
         (stream,) = resources(doc, "aws_kinesis_firehose_delivery_stream").values()
-        assert queue["kms_master_key_id"] == key_arn
-        assert topic["kms_master_key_id"] == key_arn
+        # The nets: SQS-managed encryption, the alarm key, EventBridge's AWS owned key.
+        assert queue["sqs_managed_sse_enabled"] is True and "kms_master_key_id" not in queue
+        assert topic["kms_master_key_id"] == alarm_key_arn
+        assert "kms_key_identifier" not in archive
+        # The archive itself: its key.
         assert log_group["kms_key_id"] == key_arn
-        assert archive["kms_key_identifier"] == key_arn
         assert stream["server_side_encryption"] == {
             "enabled": True,
             "key_type": "CUSTOMER_MANAGED_CMK",

@@ -15,6 +15,12 @@ def test_each_environment_gets_its_own_provider(example_stacks: dict[str, dict])
         {
             "region": "us-east-1",
             "allowed_account_ids": ["111111111111"],
+            "assume_role": [
+                {
+                    "role_arn": "arn:aws:iam::111111111111:role/auth0-log-archive-deploy",
+                    "session_name": "cdktf-auth0-log-archive-dev",
+                }
+            ],
             "default_tags": [
                 {
                     "tags": {
@@ -67,7 +73,7 @@ def test_outputs_reference_the_resources(dev: dict) -> None:
     logs, _ = named(dev, "aws_s3_bucket", "access_logs_bucket")
     stream, _ = only(dev, "aws_kinesis_firehose_delivery_stream")
     bus, _ = only(dev, "aws_cloudwatch_event_bus")
-    rule, _ = only(dev, "aws_cloudwatch_event_rule")
+    rule, _ = named(dev, "aws_cloudwatch_event_rule", "ingest_rule")
     queue, _ = only(dev, "aws_sqs_queue")
     archive, _ = only(dev, "aws_cloudwatch_event_archive")
     topic, _ = only(dev, "aws_sns_topic")

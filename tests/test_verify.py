@@ -19,6 +19,9 @@ SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/au
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 PATTERN = json.dumps({"source": [SOURCE], "detail-type": ["Auth0 log"]})
 CONFIG = f"""
+[defaults]
+alarm_email = "sec@example.com"
+
 [environments.dev]
 aws_account_id = "111111111111"
 aws_region = "us-east-1"

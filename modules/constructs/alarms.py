@@ -1,18 +1,29 @@
-"""CloudWatch alarms on every way the pipeline can lose or stop receiving events."""
+"""Alarms on every way the pipeline can lose or stop receiving events, and on changes to what holds
+the archive, all published to one SNS topic encrypted with a key of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from constructs import Construct
 
 from modules.constructs import aws
-from modules.constructs.encryption_key import ArchiveKey
-from modules.constructs.iam import service_only_policy
+from modules.constructs.encryption_key import AlarmKey
+from modules.constructs.iam import deny_insecure_transport, policy_document, statement
 
 FIVE_MINUTES = 300
 ONE_HOUR = 3600
+# Retries that go on this long are an outage in the making, not a blip (EventBridge retries for 24 hours).
+RETRYING_PERIODS = 3
+
+# AWS documents these key-policy statements for services that publish to an encrypted topic, without
+# conditions: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+SNS_ENCRYPTED_TOPIC_DOC = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+PUBLISH_TO_ENCRYPTED_TOPIC = ["kms:Decrypt", "kms:GenerateDataKey*"]
+CLOUDTRAIL_CALL = "AWS API Call via CloudTrail"
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,17 @@ class WatchedPipeline:
     rule_name: str
     dead_letter_queue_name: str
     delivery_stream_name: str
+
+
+@dataclass(frozen=True)
+class WatchedChanges:
+    """What holds the archive, whose changes are reported as they happen (through CloudTrail's events
+    and S3's EventBridge notifications on the default bus)."""
+
+    keys: Sequence[tuple[str, str]]  # (ARN, key id): DisableKey, ScheduleKeyDeletion, PutKeyPolicy, ...
+    bucket_name: str  # policy, lifecycle, versioning, encryption, object lock; permanently deleted versions
+    ingest_rule_name: str  # disabled or deleted, its targets removed
+    ingest_bus_name: str  # deleted
 
 
 @dataclass(frozen=True)
@@ -41,16 +63,76 @@ class AlarmSpec:
     missing_data: str = "notBreaching"
 
 
-class PipelineAlarms(Construct):
-    """An encrypted SNS topic and the alarms that publish to it.
+def change_patterns(watched: WatchedChanges) -> dict[str, dict[str, Any]]:
+    """The EventBridge event pattern of each watch (modules/contract/naming.py WATCHES)."""
+    return {
+        "key-changes": {
+            "source": ["aws.kms"],
+            "detail-type": [CLOUDTRAIL_CALL],
+            "detail": {
+                "eventSource": ["kms.amazonaws.com"],
+                "eventName": ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"],
+                # CloudTrail names the key in resources[].ARN, and as the caller gave it (id or ARN) in keyId.
+                "$or": [
+                    {"resources": {"ARN": [arn for arn, _ in watched.keys]}},
+                    {"requestParameters": {"keyId": [value for key in watched.keys for value in key]}},
+                ],
+            },
+        },
+        "bucket-changes": {
+            "source": ["aws.s3"],
+            "detail-type": [CLOUDTRAIL_CALL],
+            "detail": {
+                "eventSource": ["s3.amazonaws.com"],
+                "eventName": [
+                    "PutBucketPolicy",
+                    "DeleteBucketPolicy",
+                    "PutBucketLifecycle",
+                    "DeleteBucketLifecycle",
+                    "PutBucketVersioning",
+                    "PutBucketEncryption",
+                    "DeleteBucketEncryption",
+                    "PutBucketObjectLockConfiguration",
+                ],
+                "requestParameters": {"bucketName": [watched.bucket_name]},
+            },
+        },
+        # S3's own EventBridge notification: a version deleted for good (not a delete marker, not a lifecycle
+        # expiration, which S3 reports as "Lifecycle Expiration").
+        "versions-deleted": {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Deleted"],
+            "detail": {"bucket": {"name": [watched.bucket_name]}, "deletion-type": ["Permanently Deleted"]},
+        },
+        "ingest-changes": {
+            "source": ["aws.events"],
+            "detail-type": [CLOUDTRAIL_CALL],
+            "detail": {
+                "eventSource": ["events.amazonaws.com"],
+                "eventName": ["DisableRule", "DeleteRule", "RemoveTargets", "DeleteEventBus"],
+                # DisableRule, DeleteRule and DeleteEventBus name what they change "name"; RemoveTargets, "rule".
+                "$or": [
+                    {"requestParameters": {"name": [watched.ingest_rule_name, watched.ingest_bus_name]}},
+                    {"requestParameters": {"rule": [watched.ingest_rule_name]}},
+                ],
+            },
+        },
+    }
 
-    - the rule's target fails, or EventBridge sends events to the dead-letter queue;
+
+class PipelineAlarms(Construct):
+    """An SNS topic, encrypted with its own key, and everything that publishes to it.
+
+    Metric alarms:
+    - the rule's target fails for good, or EventBridge keeps retrying it (an early warning);
+    - EventBridge sends events to the dead-letter queue, or fails to;
     - the dead-letter queue holds anything at all;
-    - Firehose falls behind (oldest record older than ``delivery_delay_seconds``)
-      or fails to write to S3;
-    - no event arrives for ``no_events_hours``: a silent Auth0 stream is an
-      outage (Auth0 pauses a stream after failing for 7 days and keeps its own
-      logs only 1 to 30 days).
+    - Firehose falls behind (oldest record older than ``delivery_delay_seconds``) or fails to write to S3;
+    - no event arrives for ``no_events_hours``: a silent Auth0 stream is an outage (Auth0 pauses a
+      stream after failing for 7 days and keeps its own logs only 1 to 30 days).
+
+    Watch rules (EventBridge, default bus) report changes to what holds the archive the moment they
+    happen: the keys, the bucket's protections, deleted object versions, the ingest rule and bus.
     """
 
     def __init__(
@@ -60,63 +142,27 @@ class PipelineAlarms(Construct):
         *,
         topic_name: str,
         alarm_names: Mapping[str, str],
+        watch_rule_names: Mapping[str, str],
         account_id: str,
         region: str,
-        key: ArchiveKey,
+        key: AlarmKey,
         watched: WatchedPipeline,
+        watched_changes: WatchedChanges,
         delivery_delay_seconds: int,
         no_events_hours: int,
         email: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        alarm_arns = [f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}" for name in alarm_names.values()]
-        only_our_alarms = {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": alarm_arns}}
-        key.allow_service(
-            "CloudWatchAlarmsPublishToEncryptedTopic",
-            "cloudwatch.amazonaws.com",
-            ["kms:Decrypt", "kms:GenerateDataKey*"],
-            only_our_alarms,
-        )
+        for sid, service in (("CloudWatchAlarmsPublish", "cloudwatch"), ("EventBridgeRulesPublish", "events")):
+            key.allow_service(
+                sid, f"{service}.amazonaws.com", PUBLISH_TO_ENCRYPTED_TOPIC, None, documented_by=SNS_ENCRYPTED_TOPIC_DOC
+            )
         self.topic = aws.sns_topic.SnsTopic(self, "topic", name=topic_name, kms_master_key_id=key.arn)
-        aws.sns_topic_policy.SnsTopicPolicy(
-            self,
-            "topic_policy",
-            arn=self.topic.arn,
-            policy=service_only_policy(
-                "OnlyOurAlarmsPublish",
-                "cloudwatch.amazonaws.com",
-                ["sns:Publish"],
-                self.topic.arn,
-                only_our_alarms,
-                tls_actions=["sns:Publish"],
-            ),
-        )
         if email:
             aws.sns_topic_subscription.SnsTopicSubscription(
                 self, "email", topic_arn=self.topic.arn, protocol="email", endpoint=email
             )
 
-        rule = {"EventBusName": watched.event_bus_name, "RuleName": watched.rule_name}
-        stream = {"DeliveryStreamName": watched.delivery_stream_name}
-        queue = {"QueueName": watched.dead_letter_queue_name}
-        at_least_one = ("GreaterThanOrEqualToThreshold", 1)
-        specs = [
-            AlarmSpec("target-failing", "EventBridge could not deliver Auth0 events to Firehose (retrying)",
-                      "AWS/Events", "FailedInvocations", rule, "Sum", *at_least_one),
-            AlarmSpec("events-dead-lettered", "EventBridge gave up on Auth0 events: they are in the DLQ",
-                      "AWS/Events", "InvocationsSentToDlq", rule, "Sum", *at_least_one),
-            AlarmSpec("dead-letter-queue-not-empty", "Undelivered Auth0 events wait in the DLQ: redrive them",
-                      "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum", *at_least_one),
-            AlarmSpec("delivery-delayed", f"Firehose holds records older than {delivery_delay_seconds} s",
-                      "AWS/Firehose", "DeliveryToS3.DataFreshness", stream, "Maximum", "GreaterThanThreshold",
-                      delivery_delay_seconds),
-            AlarmSpec("delivery-failing", "Firehose fails to write objects to the archive bucket",
-                      "AWS/Firehose", "DeliveryToS3.Success", stream, "Average", "LessThanThreshold", 1),
-            AlarmSpec("no-events", f"No Auth0 log event arrived for {no_events_hours} hours: check the Auth0 "
-                      "log stream (Auth0 pauses a failing stream)",
-                      "AWS/Firehose", "IncomingRecords", stream, "Sum", "LessThanThreshold", 1,
-                      period=ONE_HOUR, evaluation_periods=no_events_hours, missing_data="breaching"),
-        ]  # fmt: skip
         self.alarms = {
             spec.suffix: aws.cloudwatch_metric_alarm.CloudwatchMetricAlarm(
                 self,
@@ -135,5 +181,82 @@ class PipelineAlarms(Construct):
                 alarm_actions=[self.topic.arn],
                 ok_actions=[self.topic.arn],
             )
-            for spec in specs
+            for spec in alarm_specs(watched, delivery_delay_seconds, no_events_hours)
         }
+        self.watch_rules = {}
+        for watch, pattern in change_patterns(watched_changes).items():
+            rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
+                self,
+                f"watch_{watch.replace('-', '_')}",
+                name=watch_rule_names[watch],
+                description=f"Reports {watch.replace('-', ' ')} of the Auth0 log archive to its alarm topic",
+                event_pattern=json.dumps(pattern),
+                state="ENABLED",
+            )
+            aws.cloudwatch_event_target.CloudwatchEventTarget(
+                self, f"watch_{watch.replace('-', '_')}_target", rule=rule.name, arn=self.topic.arn
+            )
+            self.watch_rules[watch] = rule
+
+        alarm_arns = [f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}" for name in alarm_names.values()]
+        aws.sns_topic_policy.SnsTopicPolicy(
+            self,
+            "topic_policy",
+            arn=self.topic.arn,
+            policy=policy_document(
+                statement(
+                    "OnlyOurAlarmsPublish",
+                    ["sns:Publish"],
+                    [self.topic.arn],
+                    principal={"Service": "cloudwatch.amazonaws.com"},
+                    condition={
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {"aws:SourceArn": alarm_arns},
+                    },
+                ),
+                # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+                statement(
+                    "OnlyOurWatchRulesPublish",
+                    ["sns:Publish"],
+                    [self.topic.arn],
+                    principal={"Service": "events.amazonaws.com"},
+                    condition={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.watch_rules.values()]}},
+                ),
+                deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
+            ),
+        )
+
+
+def alarm_specs(watched: WatchedPipeline, delivery_delay_seconds: int, no_events_hours: int) -> list[AlarmSpec]:
+    rule = {"EventBusName": watched.event_bus_name, "RuleName": watched.rule_name}
+    stream = {"DeliveryStreamName": watched.delivery_stream_name}
+    queue = {"QueueName": watched.dead_letter_queue_name}
+    at_least_one = ("GreaterThanOrEqualToThreshold", 1)
+    # EventBridge's metrics: FailedInvocations counts invocations that failed for good (retries are
+    # RetryInvocationAttempts). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+    return [
+        AlarmSpec("target-failing", "EventBridge gave up delivering Auth0 events to Firehose (after its retries, "
+                  "or on an error it does not retry): they go to the dead-letter queue",
+                  "AWS/Events", "FailedInvocations", rule, "Sum", *at_least_one),
+        AlarmSpec("target-retrying", f"EventBridge has been retrying Auth0 events for {RETRYING_PERIODS * 5} "
+                  "minutes: Firehose is throttling or refusing them",
+                  "AWS/Events", "RetryInvocationAttempts", rule, "Sum", *at_least_one,
+                  evaluation_periods=RETRYING_PERIODS),
+        AlarmSpec("events-dead-lettered", "EventBridge gave up on Auth0 events: they are in the DLQ (make redrive)",
+                  "AWS/Events", "InvocationsSentToDlq", rule, "Sum", *at_least_one),
+        AlarmSpec("dead-letter-failing", "EventBridge could not put undelivered Auth0 events into the DLQ: they "
+                  "are lost unless replayed from the replay archive (make replay)",
+                  "AWS/Events", "InvocationsFailedToBeSentToDlq", rule, "Sum", *at_least_one),
+        AlarmSpec("dead-letter-queue-not-empty", "Undelivered Auth0 events wait in the DLQ: make redrive",
+                  "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum", *at_least_one),
+        AlarmSpec("delivery-delayed", f"Firehose holds records older than {delivery_delay_seconds} s",
+                  "AWS/Firehose", "DeliveryToS3.DataFreshness", stream, "Maximum", "GreaterThanThreshold",
+                  delivery_delay_seconds),
+        AlarmSpec("delivery-failing", "Firehose fails to write objects to the archive bucket; it retries for 24 "
+                  "hours, then drops the data (make replay brings it back)",
+                  "AWS/Firehose", "DeliveryToS3.Success", stream, "Average", "LessThanThreshold", 1),
+        AlarmSpec("no-events", f"No Auth0 log event arrived for {no_events_hours} hours: check the Auth0 "
+                  "log stream (Auth0 pauses a failing stream)",
+                  "AWS/Firehose", "IncomingRecords", stream, "Sum", "LessThanThreshold", 1,
+                  period=ONE_HOUR, evaluation_periods=no_events_hours, missing_data="breaching"),
+    ]  # fmt: skip

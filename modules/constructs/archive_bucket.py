@@ -66,6 +66,15 @@ class AccessLogBucket(Construct):
         return self.bucket.name
 
 
+# What only the archive's administrators may do: what would let data go, or be read, or stop
+# expiring, without a trace in the lifecycle (S3 lifecycle actions are S3's own, not subject to
+# the bucket policy). https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+PROTECTED_ACTIONS = [
+    "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",
+]  # fmt: skip
+
+
 class ArchiveBucket(Construct):
     """The archive: a private, versioned bucket encrypted with the environment's key.
 
@@ -73,6 +82,11 @@ class ArchiveBucket(Construct):
     after the retention period. With ``object_lock`` every new object is
     also write-once for that many days. Access is logged to
     ``access_log_bucket`` when given.
+
+    With ``admin_role_arns``, the bucket policy denies everyone else the
+    ``PROTECTED_ACTIONS`` (deleting versions, changing the policy, lifecycle,
+    versioning, encryption or object lock). S3 sends its events to
+    EventBridge, so that a deleted version is reported (``PipelineAlarms``).
     """
 
     def __init__(
@@ -85,9 +99,25 @@ class ArchiveBucket(Construct):
         retention: Retention,
         access_log_bucket: str | None = None,
         object_lock: ObjectLock | None = None,
+        admin_role_arns: Sequence[str] = (),
         prevent_destroy: bool = True,
     ) -> None:
         super().__init__(scope, id)
+        arn = f"arn:aws:s3:::{bucket_name}"
+        protection = (
+            [
+                statement(
+                    "OnlyAdministratorsLoosenTheArchive",
+                    PROTECTED_ACTIONS,
+                    [arn, f"{arn}/*"],
+                    effect="Deny",
+                    principal={"AWS": "*"},
+                    condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
+                )
+            ]
+            if admin_role_arns
+            else []
+        )
         self.bucket = PrivateBucket(
             self,
             "bucket",
@@ -95,7 +125,11 @@ class ArchiveBucket(Construct):
             kms_key_arn=key.arn,
             retention=retention,
             access_log_bucket=access_log_bucket,
+            policy_statements=protection,
             prevent_destroy=prevent_destroy,
+        )
+        aws.s3_bucket_notification.S3BucketNotification(
+            self, "events_to_eventbridge", bucket=self.bucket.name, eventbridge=True
         )
         if object_lock is not None:
             # Enabling Object Lock through this resource works on an existing,

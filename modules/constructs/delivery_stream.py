@@ -15,6 +15,8 @@ firehose = aws.kinesis_firehose_delivery_stream
 
 RECORD_PREFIX = naming.LOG_PREFIX + naming.TIME_LAYOUT  # logs/YYYY/MM/DD/HH/: see modules/naming.py
 ERROR_OUTPUT_PREFIX = naming.ERROR_PREFIX + naming.TIME_LAYOUT
+# Where the stream writes, and nowhere else: the first fixed part of each prefix.
+WRITTEN_PREFIXES = (naming.LOG_PREFIX, naming.ERROR_PREFIX.split("!")[0])
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,17 @@ class DeliveryStream(Construct):
             # Firehose passes the stream owner's account as the external id.
             trust_condition={"StringEquals": {"sts:ExternalId": account_id}},
             statements=[
+                # The S3 permissions Firehose documents for an S3 destination, objects only under
+                # the prefixes it writes. https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3
                 statement(
-                    "WriteArchiveObjects",
-                    [
-                        "s3:AbortMultipartUpload",
-                        "s3:GetBucketLocation",
-                        "s3:GetObject",
-                        "s3:ListBucket",
-                        "s3:ListBucketMultipartUploads",
-                        "s3:PutObject",
-                    ],
-                    [bucket_arn, f"{bucket_arn}/*"],
+                    "FindArchiveBucket",
+                    ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                    [bucket_arn],
+                ),
+                statement(
+                    "WriteArchiveObjectsUnderItsPrefixes",
+                    ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                    [f"{bucket_arn}/{prefix}*" for prefix in WRITTEN_PREFIXES],
                 ),
                 statement(
                     "EncryptArchiveObjectsThroughS3",

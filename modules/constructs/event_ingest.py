@@ -9,7 +9,6 @@ from typing import Any
 from constructs import Construct
 
 from modules.constructs import aws
-from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.iam import ServiceRole, service_only_policy, statement
 
 AUTH0_DETAIL_TYPE = "Auth0 log"
@@ -52,7 +51,6 @@ class PartnerEventIngest(Construct):
         account_id: str,
         partner_event_source: str,
         delivery_stream_arn: str,
-        key: ArchiveKey,
         replay_window_days: int,
         max_event_age_seconds: int = 24 * 60 * 60,
         max_retry_attempts: int = 185,
@@ -75,17 +73,14 @@ class PartnerEventIngest(Construct):
             state="ENABLED",
         )
 
-        key.allow_service(
-            "EventBridgeWritesDeadLetterQueue",
-            "events.amazonaws.com",
-            ["kms:GenerateDataKey", "kms:Decrypt"],
-            {"ArnEquals": {"aws:SourceArn": self.rule.arn}},
-        )
+        # SSE-SQS, not the archive key: the queue must take what EventBridge gives up on
+        # even while the archive key is disabled, deleted or its policy broken.
+        # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
         self.dead_letter_queue = aws.sqs_queue.SqsQueue(
             self,
             "dead_letter_queue",
             name=dead_letter_queue_name,
-            kms_master_key_id=key.arn,
+            sqs_managed_sse_enabled=True,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
         aws.sqs_queue_policy.SqsQueuePolicy(
@@ -134,22 +129,14 @@ class PartnerEventIngest(Construct):
             ),
         )
 
-        self.archive = (
-            self._replay_archive(archive_name, pattern, key, replay_window_days) if replay_window_days else None
-        )
+        self.archive = self._replay_archive(archive_name, pattern, replay_window_days) if replay_window_days else None
 
     def _replay_archive(
-        self, name: str, pattern: str, key: ArchiveKey, replay_window_days: int
+        self, name: str, pattern: str, replay_window_days: int
     ) -> aws.cloudwatch_event_archive.CloudwatchEventArchive:
-        # As EventBridge documents for archives: metadata to any EventBridge
-        # caller, data keys only in the context of this bus.
-        key.allow_service("EventBridgeDescribesKey", "events.amazonaws.com", ["kms:DescribeKey"], None)
-        key.allow_service(
-            "EventBridgeEncryptsReplayArchive",
-            "events.amazonaws.com",
-            ["kms:GenerateDataKey", "kms:Decrypt", "kms:ReEncrypt*"],
-            {"StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": self.bus.arn}},
-        )
+        # Encrypted with an AWS owned key, not the archive key: the replay archive is how events
+        # come back after the archive key (or anything downstream) failed, so it must not share
+        # that failure. https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-archives.html
         return aws.cloudwatch_event_archive.CloudwatchEventArchive(
             self,
             "archive",
@@ -158,5 +145,4 @@ class PartnerEventIngest(Construct):
             event_source_arn=self.bus.arn,
             event_pattern=pattern,
             retention_days=replay_window_days,
-            kms_key_identifier=key.arn,
         )

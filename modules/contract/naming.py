@@ -67,6 +67,15 @@ class Names:
     def alarm_topic(self) -> str:
         return f"{self.prefix}-alarms"
 
+    @property
+    def alarm_key_alias(self) -> str:
+        return f"alias/{self.prefix}-alarms"
+
+    @property
+    def watch_rules(self) -> dict[str, str]:
+        """EventBridge rules on the default bus that report changes to what holds the archive, by watch."""
+        return {watch: f"{self.prefix}-watch-{watch}" for watch in WATCHES}
+
     def alarm(self, suffix: str) -> str:
         return f"{self.prefix}-{suffix}"
 
@@ -90,6 +99,7 @@ class Names:
             AwsName("s3 bucket", self.access_log_bucket),
             AwsName("s3 bucket", self.athena_results_bucket),
             AwsName("kms alias", self.key_alias),
+            AwsName("kms alias", self.alarm_key_alias),
             AwsName("firehose stream", self.delivery_stream),
             AwsName("iam role", self.firehose_role),
             AwsName("iam role", self.events_role),
@@ -101,14 +111,19 @@ class Names:
             AwsName("glue database", self.athena_database),
             AwsName("athena workgroup", self.athena_workgroup),
         ]
+        names += [AwsName("eventbridge rule", name) for name in self.watch_rules.values()]
         return names + [AwsName("cloudwatch alarm", name) for name in self.alarms.values()]
 
 
 # The alarms modules/constructs/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
 ALARM_SUFFIXES = (
-    "target-failing", "events-dead-lettered", "dead-letter-queue-not-empty",
-    "delivery-delayed", "delivery-failing", "no-events",
+    "target-failing", "target-retrying", "events-dead-lettered", "dead-letter-failing",
+    "dead-letter-queue-not-empty", "delivery-delayed", "delivery-failing", "no-events",
 )  # fmt: skip
+
+# What the watch rules report (modules/constructs/alarms.py): changes to the keys, to the archive
+# bucket's protections, deleted object versions, and changes to the ingest rule and bus.
+WATCHES = ("key-changes", "bucket-changes", "versions-deleted", "ingest-changes")
 
 
 # Where Firehose writes in the archive bucket: logs/YYYY/MM/DD/HH/ (UTC, the
@@ -175,5 +190,6 @@ DELIVERY = Part("delivery", "Firehose")
 ARCHIVE = Part("archive", "Archive bucket")
 ACCESS_LOGS = Part("access_logs", "Access log bucket")
 ALARMS = Part("alarms", "Alarms")
+ALARM_KEY = Part("alarm_key", "Alarm topic key")
 QUERIES = Part("queries", "Athena")
-PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARMS, QUERIES)
+PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARM_KEY, ALARMS, QUERIES)

@@ -226,6 +226,24 @@ class Names(Kind):
 
 
 @dataclass(frozen=True)
+class RoleArns(Kind):
+    """A list of distinct IAM role ARNs (IAM's grammar, modules/contract/aws_rules.py)."""
+
+    expected: str = "a list of distinct IAM role ARNs, arn:aws:iam::<12 digits>:role/[<path>/]<name>"
+
+    def parse(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or len(set(map(str, value))) != len(value):
+            raise Invalid(self.expected)
+        for index, arn in enumerate(value):
+            if not isinstance(arn, str) or (expected := aws_rules.iam_role_arn(arn)) is not None:
+                raise Invalid(expected if isinstance(arn, str) else self.expected, arn, at=(str(index),))
+        return tuple(value)
+
+    def allowed(self) -> str:
+        return "role ARNs in the environment's account"
+
+
+@dataclass(frozen=True)
 class Tags(Kind):
     """Tags for every resource (AWS's tag rules; see modules/aws_rules.py)."""
 
@@ -430,6 +448,13 @@ class Environment:
     deploy_role_arn: str | None = setting(
         "An IAM role in the environment's account that Terraform assumes.", Text("an IAM role ARN", _role_rule)
     )
+    archive_admin_role_arns: tuple[str, ...] | None = setting(
+        "The only roles that administer the keys and may change the archive bucket's policy, lifecycle, "
+        "versioning or encryption, or delete object versions (break glass: see security.md). Without any, "
+        "the account's IAM policies govern those actions.",
+        RoleArns(),
+        default_text="`[deploy_role_arn]` when it is set, else none",
+    )
     glacier_after_days: int = setting(
         "Days after which log objects move to S3 Glacier Flexible Retrieval. This is also how long they can be "
         "queried in place.",
@@ -461,13 +486,27 @@ class Environment:
         default=365,
     )
     replay_window_days: int = setting(
-        "Days the EventBridge archive keeps every event, so that an outage downstream can be replayed (0: no archive).",
-        Integer(0, 365),
+        "Days the EventBridge archive keeps every event, so that an outage downstream can be replayed "
+        "(`make replay`). 0 only with `accept_no_replay_archive = true`.",
+        Integer(0, 365, "EventBridge archive RetentionDays; 0 is no archive here"),
         default=14,
     )
+    accept_no_replay_archive: bool = setting(
+        "Says on purpose that `replay_window_days = 0`: without the replay archive, events Firehose could not "
+        "deliver for 24 hours are lost for good.",
+        Flag(),
+        default=False,
+    )
     alarm_email: str | None = setting(
-        "An address subscribed to the alarm topic. AWS sends a confirmation e-mail that must be accepted.",
+        "An address subscribed to the alarm topic. AWS sends a confirmation e-mail that must be accepted. "
+        "Needed unless `alarms_unsubscribed = true`.",
         Text("an e-mail address", _email_rule),
+    )
+    alarms_unsubscribed: bool = setting(
+        "Says on purpose that no alarm subscriber is configured here (you subscribe to the topic another way, "
+        "or accept that nobody hears the alarms).",
+        Flag(),
+        default=False,
     )
     no_events_alarm_hours: int = setting(
         "Hours without a single Auth0 event before the silence alarm fires.",
@@ -525,6 +564,13 @@ class Environment:
     def name_prefix(self) -> str:
         """Prefix of every named resource in the stack."""
         return self.stack_name
+
+    @property
+    def admin_roles(self) -> tuple[str, ...]:
+        """Who administers the archive: the configured roles, else the deploy role, else nobody in particular."""
+        if self.archive_admin_role_arns is not None:
+            return self.archive_admin_role_arns
+        return (self.deploy_role_arn,) if self.deploy_role_arn else ()
 
     @property
     def names(self) -> naming.Names:

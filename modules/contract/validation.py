@@ -323,11 +323,43 @@ class _Validator:
             )
         if managed and (expected := unsupported_region(merged["aws_region"])):
             self.expected((*where, "aws_region"), expected, merged["aws_region"])
-        role = merged["deploy_role_arn"]
-        if role is not None and (account := aws_rules.role_arn_account(role)) != merged["aws_account_id"]:
+        roles = [("deploy_role_arn", merged["deploy_role_arn"])] if merged["deploy_role_arn"] else []
+        roles += [
+            (f"archive_admin_role_arns.{index}", arn)
+            for index, arn in enumerate(merged["archive_admin_role_arns"] or ())
+        ]
+        for key, role in roles:
+            if (account := aws_rules.role_arn_account(role)) != merged["aws_account_id"]:
+                self.problem(
+                    (*where, *key.split(".")),
+                    f"expected a role in the environment's account {merged['aws_account_id']}, got one in {account}",
+                )
+        self.safety_nets(where, merged, origin)
+
+    def safety_nets(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
+        """Giving up a safety net is said in words, not implied by a default."""
+        if merged["alarm_email"] is None and not merged["alarms_unsubscribed"]:
             self.problem(
-                (*where, "deploy_role_arn"),
-                f"expected a role in the environment's account {merged['aws_account_id']}, got one in {account}",
+                (*where, "alarm_email"),
+                "missing: nobody would receive the alarms. Give an address, or set alarms_unsubscribed = true "
+                "if you subscribe to the alarm topic another way",
+            )
+        elif merged["alarm_email"] is not None and merged["alarms_unsubscribed"]:
+            self.problem(
+                (*where, "alarms_unsubscribed"),
+                f"expected false with an alarm_email{origin('alarm_email')}, got true",
+            )
+        if merged["replay_window_days"] == 0 and not merged["accept_no_replay_archive"]:
+            self.problem(
+                (*where, "replay_window_days"),
+                "expected 1 to 365, got 0: without the replay archive, events Firehose could not deliver for "
+                "24 hours are lost for good; set accept_no_replay_archive = true to say so",
+            )
+        elif merged["replay_window_days"] and merged["accept_no_replay_archive"]:
+            self.problem(
+                (*where, "accept_no_replay_archive"),
+                f"expected false with replay_window_days = {merged['replay_window_days']}"
+                f"{origin('replay_window_days')}, got true",
             )
 
     def derived_names(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
