@@ -19,7 +19,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify install check-node clean
+.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -29,7 +29,7 @@ test: install
 
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
-	$(PIPENV) run python -m modules.contract.validation --docs docs/configuration.md
+	$(PIPENV) run python -m modules.contract.validation --docs docs/configuration.md docs/security.md
 
 lint: install
 	$(PIPENV) run ruff check .
@@ -61,8 +61,7 @@ clean:
 # checkov, in its own locked environment (tools/scan/), over every synthesized stack.
 SCAN_PIPFILE := $(CURDIR)/tools/scan/Pipfile
 scan: synth $(CURDIR)/tools/scan/.venv/.synced
-	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) run checkov --directory cdktf.out/stacks \
-	  --framework terraform_json --skip-download --config-file .checkov.yaml --compact --quiet
+	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) run python tools/scan/run.py
 
 $(CURDIR)/tools/scan/.venv/.synced: tools/scan/Pipfile.lock $(PIPENV)
 	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) --python $(PYTHON) sync
@@ -98,9 +97,17 @@ review: install
 verify: install
 	$(PIPENV) run python -m ops verify --env "$(ENV)" --within-hours "$(or $(WITHIN_HOURS),24)"
 
+# Recovery after an outage (docs/security.md): a window from the replay archive, or the dead-letter queue.
+# make replay ENV=prod FROM=2026-11-20T08:00 TO=2026-11-20T14:00 [NO_WAIT=1]
+replay: install
+	$(PIPENV) run python -m ops replay --env "$(ENV)" --from "$(FROM)" --to "$(TO)" $(if $(NO_WAIT),--no-wait)
+
+redrive: install
+	$(PIPENV) run python -m ops redrive --env "$(ENV)"
+
 # make cost EVENTS_PER_DAY=1000000 [ENV=prod] [PLOT=cost.png]
 cost: install
-	$(PIPENV) run python -m ops.cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \
+	$(PIPENV) run python -m ops cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \
 	  $(if $(ENV),--env "$(ENV)") $(if $(PLOT),--plot "$(PLOT)")
 
 bench: install

@@ -1,4 +1,16 @@
-"""python -m ops {validate,plan,deploy,review,verify} --env <name>: the operator's commands (see the Makefile)."""
+"""python -m ops <command> --env <name>: the operator's commands (the Makefile runs them).
+
+  validate  terraform init -backend=false + validate of the environment's stack
+  plan      terraform init, validate and plan
+  deploy    cdktf deploy with the pinned CLI
+  review    what the stack creates, and what changed since the previous synth
+  verify    checks the live pipeline end to end
+  replay    replays a window of events from the replay archive into the ingest rule
+  redrive   moves the dead-letter queue's events back into the Firehose stream
+  cost      what each environment costs per month (python -m ops cost --help)
+
+Only the contract is imported here: a command that needs a synth runs main.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +18,8 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from ops.common import ROOT, SYNTH_OUTPUT, OperatorError, fail, load_environment
 
@@ -20,51 +34,93 @@ def synthesize() -> None:
         raise OperatorError(f"synthesis failed:\n{result.stderr.strip()}", result.returncode)
 
 
+def aws_errors(action: Callable[[], Any]) -> Any:
+    """Run ``action``; AWS's refusals and unreachable endpoints become one clear line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return action()
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        raise OperatorError(f"AWS refused: {info.get('Code', '?')}: {info.get('Message', '')}") from None
+    except BotoCoreError as error:
+        raise OperatorError(f"cannot reach AWS as configured ({error}); set AWS credentials") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    commands = root.add_subparsers(dest="command", required=True)
+    for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive"):
+        command = commands.add_parser(name)
+        command.add_argument("--env", help="the environment, as named in the configuration")
+        if name == "verify":
+            command.add_argument("--within-hours", type=int, default=24, help="newest log object at most this old")
+        if name == "deploy":
+            command.add_argument("--auto-approve", action="store_true", help="do not ask before applying (CI)")
+        if name == "replay":
+            command.add_argument("--from", dest="start", required=True, help="UTC, YYYY-MM-DD[THH:MM]")
+            command.add_argument("--to", dest="end", required=True, help="UTC, YYYY-MM-DD[THH:MM] (excluded)")
+            command.add_argument("--no-wait", action="store_true", help="start it and return")
+    return root
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
-    parser.add_argument("command", choices=["validate", "plan", "deploy", "review", "verify"])
-    parser.add_argument("--env", help="the environment, as named in the configuration")
-    parser.add_argument("--within-hours", type=int, default=24, help="verify: newest log object at most this old")
-    parser.add_argument("--auto-approve", action="store_true", help="deploy: do not ask before applying (CI)")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cost"]:
+        from ops.cost import main as cost
+
+        return cost(argv[1:])
+    args = parser().parse_args(argv)
     try:
         _, env = load_environment(args.env)
-        if args.command == "validate":
-            from ops.rollout import validate
-
-            synthesize()
-            print(validate(env))
-        elif args.command == "plan":
-            from ops.rollout import plan
-
-            synthesize()
-            path = plan(env)
-            print(f"plan written to {path.relative_to(ROOT)} (readable: {path.relative_to(ROOT)}.txt)")
-        elif args.command == "deploy":
-            from ops.rollout import deploy
-
-            deploy(env, auto_approve=args.auto_approve)
-        elif args.command == "review":
-            from ops.review import review
-
-            synthesize()
-            current = SYNTH_OUTPUT.stack_file(env.stack_name)
-            previous = SYNTH_OUTPUT.previous(env.stack_name)
-            print("\n".join(review(env.stack_name, current, previous)))
-        else:
-            from botocore.exceptions import BotoCoreError, ClientError
-
-            from ops.verify import Verifier, report, session_client
-
-            try:
-                checks = Verifier(env, session_client(env), within_hours=args.within_hours).run()
-            except (BotoCoreError, ClientError) as error:
-                raise OperatorError(f"cannot reach AWS as configured ({error}); set AWS credentials") from None
-            lines, passed = report(env, checks)
-            print("\n".join(lines))
-            return 0 if passed else 1
+        return run(args, env)
     except OperatorError as error:
         return fail(error)
+
+
+def run(args: argparse.Namespace, env: Any) -> int:
+    from ops.common import session_client
+
+    if args.command == "validate":
+        from ops.rollout import validate
+
+        synthesize()
+        print(validate(env))
+    elif args.command == "plan":
+        from ops.rollout import plan
+
+        synthesize()
+        path = plan(env)
+        print(f"plan written to {path.relative_to(ROOT)} (readable: {path.relative_to(ROOT)}.txt)")
+    elif args.command == "deploy":
+        from ops.rollout import deploy
+
+        deploy(env, auto_approve=args.auto_approve)
+    elif args.command == "review":
+        from ops.review import review
+
+        synthesize()
+        current = SYNTH_OUTPUT.stack_file(env.stack_name)
+        previous = SYNTH_OUTPUT.previous(env.stack_name)
+        print("\n".join(review(env.stack_name, current, previous)))
+    elif args.command == "verify":
+        from ops.verify import Verifier, report
+
+        checks = aws_errors(lambda: Verifier(env, session_client(env), within_hours=args.within_hours).run())
+        lines, passed = report(env, checks)
+        print("\n".join(lines))
+        return 0 if passed else 1
+    elif args.command == "replay":
+        from ops.recovery import parse_moment, replay
+
+        start, end = parse_moment(args.start, "FROM"), parse_moment(args.end, "TO")
+        aws_errors(lambda: replay(env, session_client(env), start, end, wait=not args.no_wait))
+    elif args.command == "redrive":
+        from ops.recovery import redrive
+
+        result = aws_errors(lambda: redrive(env, session_client(env)))
+        return 0 if not result.refused else 1
     return 0
 
 

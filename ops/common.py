@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from modules.contract.naming import SynthOutput
 from modules.contract.settings import Configuration, Environment
@@ -44,6 +46,51 @@ SYNTH_OUTPUT = SynthOutput(ROOT / "cdktf.out")
 
 def stack_dir(env: Environment, outdir: Path | None = None) -> Path:
     return (SynthOutput(outdir) if outdir else SYNTH_OUTPUT).stack_dir(env.stack_name)
+
+
+AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"
+
+
+def session_client(env: Environment) -> Callable[[str], Any]:
+    """boto3 clients in the environment's region, as its deploy role when it has one."""
+    import boto3
+
+    session = boto3.Session(region_name=env.aws_region)
+    if env.deploy_role_arn:
+        credentials = session.client("sts").assume_role(
+            RoleArn=env.deploy_role_arn, RoleSessionName=f"verify-{env.stack_name}"[:64]
+        )["Credentials"]
+        session = boto3.Session(
+            region_name=env.aws_region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
+
+    return client
+
+
+def partner_bus(env: Environment, events: Any) -> str:
+    """The environment's partner bus: its configured source, or for a managed stream (whose source is
+    known after apply only) the Auth0 partner bus that holds the ingest rule."""
+    if env.auth0_event_source:
+        return env.auth0_event_source
+    from botocore.exceptions import ClientError
+
+    rule = env.names.event_rule
+    for bus in events.list_event_buses(NamePrefix=AUTH0_PARTNER_PREFIX).get("EventBuses", []):
+        try:
+            events.describe_rule(Name=rule, EventBusName=bus["Name"])
+        except ClientError:
+            continue
+        return bus["Name"]
+    raise OperatorError(f"no Auth0 partner bus has the rule {rule}: is the stack deployed in this account?")
 
 
 def fail(error: OperatorError) -> int:

@@ -10,7 +10,8 @@ credentials (assuming the environment's deploy role when it has one):
 5. the Firehose stream is ACTIVE;
 6. log objects arrived under logs/YYYY/MM/DD/ within the last N hours;
 7. the dead-letter queue is empty;
-8. every alarm is OK (INSUFFICIENT_DATA is reported, and is no failure).
+8. every alarm is OK (INSUFFICIENT_DATA is reported, and is no failure);
+9. the archive key and the alarm topic's key are enabled (a disabled alarm key silences every alarm).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from modules.contract.naming import LOG_PREFIX
 from modules.contract.settings import Environment
 from ops.auth0_events import SAMPLE_EVENTS, sample_events
-
-AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"
+from ops.common import OperatorError, partner_bus
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Verifier:
             (f"objects in the last {self.within_hours} h", self.check_objects),
             (f"dead-letter queue {self.names.dead_letter_queue}", self.check_dead_letters),
             ("alarms", self.check_alarms),
+            ("keys", self.check_keys),
         ]
         results = []
         for title, check in checks:
@@ -98,17 +99,10 @@ class Verifier:
         return account, False
 
     def _find_source(self) -> str:
-        """A managed stream's source is known after apply only: find the partner bus that has our rule."""
-        events = self.client("events")
-        rule = self.names.event_rule
-        buses = events.list_event_buses(NamePrefix=AUTH0_PARTNER_PREFIX).get("EventBuses", [])
-        for bus in buses:
-            try:
-                events.describe_rule(Name=rule, EventBusName=bus["Name"])
-            except ClientError:
-                continue
-            return bus["Name"]
-        raise CheckFailed(f"no Auth0 partner bus has the rule {rule}: is the stack deployed in this account?")
+        try:
+            return partner_bus(self.env, self.client("events"))
+        except OperatorError as error:
+            raise CheckFailed(str(error)) from None
 
     def check_event_source(self) -> tuple[str, bool]:
         if self.source is None:
@@ -196,6 +190,17 @@ class Verifier:
             return f"none firing; INSUFFICIENT_DATA (no data yet): {', '.join(waiting)}", True
         return f"all {len(states)} OK", False
 
+    def check_keys(self) -> tuple[str, bool]:
+        """Both keys enabled: a disabled alarm key silences every alarm, so only this check can tell."""
+        kms = self.client("kms")
+        states = {
+            alias: kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyState"]
+            for alias in (self.names.key_alias, self.names.alarm_key_alias)
+        }
+        if broken := {alias: state for alias, state in states.items() if state != "Enabled"}:
+            raise CheckFailed(", ".join(f"{alias} is {state}" for alias, state in broken.items()))
+        return "archive and alarm keys Enabled", False
+
 
 def _aws_error(error: Exception) -> str:
     if isinstance(error, ClientError):
@@ -215,28 +220,3 @@ def report(env: Environment, checks: list[Check]) -> tuple[list[str], bool]:
     )
     lines.append(f"Verdict: {verdict}")
     return lines, not failed
-
-
-def session_client(env: Environment) -> Callable[[str], Any]:
-    """boto3 clients in the environment's region, as its deploy role when it has one."""
-    import boto3
-
-    session = boto3.Session(region_name=env.aws_region)
-    if env.deploy_role_arn:
-        credentials = session.client("sts").assume_role(
-            RoleArn=env.deploy_role_arn, RoleSessionName=f"verify-{env.stack_name}"[:64]
-        )["Credentials"]
-        session = boto3.Session(
-            region_name=env.aws_region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-    clients: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in clients:
-            clients[service] = session.client(service)
-        return clients[service]
-
-    return client

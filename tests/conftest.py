@@ -85,3 +85,29 @@ def dev(example_stacks: dict[str, dict]) -> dict:
 @pytest.fixture(scope="session")
 def prod(example_stacks: dict[str, dict]) -> dict:
     return example_stacks["prod"]
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A local AWS (moto in server mode) on a free loopback port; yields its endpoint URL."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """What a command needs to talk to the local AWS: its endpoint and throwaway credentials."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }

@@ -272,7 +272,7 @@ def test_the_unusual_good_ones_are_what_they_claim(unusual_stacks: dict[str, dic
 
 
 def test_the_configuration_tables_are_generated_from_the_declarations() -> None:
-    from modules.contract.settings import with_generated_tables
+    from modules.contract.docs import with_generated_tables
     from tests.conftest import ROOT
 
     readme = (ROOT / "docs" / "configuration.md").read_text()

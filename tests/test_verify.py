@@ -41,7 +41,7 @@ class Stubs:
     def __init__(self) -> None:
         self.clients: dict[str, Any] = {}
         self.stubbers: dict[str, Stubber] = {}
-        for service in ("sts", "events", "firehose", "s3", "sqs", "cloudwatch"):
+        for service in ("sts", "events", "firehose", "s3", "sqs", "cloudwatch", "kms"):
             client = boto3.client(service, region_name="us-east-1", aws_access_key_id="test",
                                   aws_secret_access_key="test")  # fmt: skip
             self.clients[service] = client
@@ -68,7 +68,8 @@ def environment(name: str = "dev") -> Environment:
 
 def healthy(stubs: Stubs, *, rule_state: str = "ENABLED", pattern_result: bool = True,
             stream_status: str = "ACTIVE", newest: datetime | None = NOW - timedelta(minutes=20),
-            waiting: str = "0", alarm_state: str = "OK", source: str = SOURCE) -> None:  # fmt: skip
+            waiting: str = "0", alarm_state: str = "OK", source: str = SOURCE,
+            key_state: str = "Enabled") -> None:  # fmt: skip
     """The responses of a deployed, working pipeline, with one thing changed at a time."""
     stubs.add("sts", "get_caller_identity", {"Account": "111111111111", "Arn": "arn:aws:iam::111111111111:user/x",
                                              "UserId": "x"})  # fmt: skip
@@ -95,6 +96,9 @@ def healthy(stubs: Stubs, *, rule_state: str = "ENABLED", pattern_result: bool =
     stubs.add("cloudwatch", "describe_alarms", {"MetricAlarms": [
         {"AlarmName": f"{prefix}-{s}", "StateValue": alarm_state if s == "no-events" else "OK"}
         for s in ALARM_SUFFIXES]}, {"AlarmNamePrefix": f"{prefix}-"})  # fmt: skip
+    for alias in (f"alias/{prefix}", f"alias/{prefix}-alarms"):
+        stubs.add("kms", "describe_key", {"KeyMetadata": {"KeyId": "k", "KeyState": key_state if alias.endswith(
+            "-alarms") else "Enabled"}}, {"KeyId": alias})  # fmt: skip
 
 
 def verify(env: Environment, stubs: Stubs) -> tuple[list[str], bool]:
@@ -127,6 +131,7 @@ def test_a_working_pipeline_is_verified() -> None:
         ({"newest": None}, "[FAIL] objects in the last 24 h: no object under"),
         ({"waiting": "3"}, "[FAIL] dead-letter queue auth0-log-archive-dev-undelivered: 3 undelivered events"),
         ({"alarm_state": "ALARM"}, "[FAIL] alarms: in ALARM: auth0-log-archive-dev-no-events"),
+        ({"key_state": "Disabled"}, "[FAIL] keys: alias/auth0-log-archive-dev-alarms is Disabled"),
     ],
 )
 def test_each_failure_gives_a_failed_verdict(broken: dict, expected: str) -> None:
@@ -135,7 +140,7 @@ def test_each_failure_gives_a_failed_verdict(broken: dict, expected: str) -> Non
     lines, passed = verify(environment(), stubs)
     assert not passed
     assert any(line.startswith(f"  {expected}") for line in lines), lines
-    assert lines[-1] == "Verdict: FAILED: 1 of 8 checks failed"
+    assert lines[-1] == "Verdict: FAILED: 1 of 9 checks failed"
 
 
 def test_alarms_without_data_are_a_warning_not_a_failure() -> None:

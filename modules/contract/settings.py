@@ -625,18 +625,3 @@ def settings_table(settings: Mapping[str, Setting]) -> str:
         required = "yes" if spec.required else "no"
         rows.append(f"| `{key}` | {required} | {_default_text(spec)} | {allowed} | {spec.doc} |")
     return "\n".join(rows)
-
-
-GENERATED_TABLES = {"settings": SETTINGS, "auth0": AUTH0_SETTINGS}
-
-
-def with_generated_tables(text: str) -> str:
-    """``text`` (Markdown) with each generated table rewritten from the declarations."""
-    for name, settings in GENERATED_TABLES.items():
-        block = re.compile(
-            rf"(<!-- {name} table: generated from modules/contract/settings.py by make docs -->\n)"
-            rf".*?(\n<!-- end of {name} table -->)",
-            re.DOTALL,
-        )
-        text = block.sub(lambda match, s=settings: match[1] + settings_table(s) + match[2], text)
-    return text

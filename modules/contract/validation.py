@@ -37,7 +37,6 @@ from modules.contract.settings import (
     Environment,
     Invalid,
     Kind,
-    with_generated_tables,
 )
 
 DEFAULT_CONFIG_FILE = "environments.toml"
@@ -506,6 +505,8 @@ def main(argv: list[str]) -> int:
     import sys
 
     if argv[1:2] == ["--docs"]:
+        from modules.contract.docs import with_generated_tables
+
         for name in argv[2:]:
             path = Path(name)
             path.write_text(with_generated_tables(path.read_text(encoding="utf-8")), encoding="utf-8")

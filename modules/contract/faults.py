@@ -1,0 +1,139 @@
+"""What can go wrong, what notices, what holds the events meanwhile, how to recover, and what is lost.
+
+Declared once: docs/security.md shows it (make docs) and tests/test_faults.py checks every row
+against the synthesized stacks, as facts about which resource depends on which.
+Detectors are alarm suffixes and watch names of modules/contract/naming.py, or ``make verify``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modules.contract.naming import ALARM_SUFFIXES, WATCHES
+
+VERIFY = "make verify"
+# CloudTrail delivers management events to EventBridge within minutes of the call, typically; a metric
+# alarm with a 5-minute period reacts within one period.
+MINUTES = "minutes"
+
+
+@dataclass(frozen=True)
+class Fault:
+    fault: str
+    detected_by: tuple[str, ...]  # alarm suffixes, watch names or VERIFY
+    within: str  # how long until the first detector fires
+    held_by: str  # where the events wait meanwhile
+    recovery: str
+    lost: str
+
+
+REPLAY = "the replay archive (EventBridge's own key), `replay_window_days`"
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "Archive key disabled or scheduled for deletion",
+        ("key-changes", "delivery-failing", "target-retrying", "delivery-delayed"),
+        MINUTES,
+        "Firehose retries S3 for 24 h; EventBridge retries 24 h, then the DLQ (SSE-SQS, 14 d); " + REPLAY,
+        "`EnableKey` or `CancelKeyDeletion` (an administrator role), then `make redrive` and "
+        "`make replay FROM=… TO=…` over the outage",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Archive key policy broken",
+        ("key-changes", "delivery-failing", "delivery-delayed"),
+        MINUTES,
+        "as above",
+        "`make deploy` restores the policy (an administrator role), then `make redrive` and `make replay`",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Bucket policy denies Firehose",
+        ("bucket-changes", "delivery-failing", "delivery-delayed"),
+        MINUTES,
+        "Firehose retries for 24 h, then drops the data (S3 delivery failures are not written to `errors/`); " + REPLAY,
+        "`make deploy` restores the policy, then `make replay` over the outage",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Firehose role missing a permission",
+        ("delivery-failing", "delivery-delayed"),
+        "5 minutes",
+        "Firehose retries for 24 h, then drops the data; " + REPLAY,
+        "`make deploy` restores the role policy, then `make replay` over the outage",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Firehose stream deleted",
+        ("events-dead-lettered", "dead-letter-queue-not-empty", "no-events"),
+        "5 minutes",
+        "the DLQ (EventBridge does not retry a missing target), 14 d; " + REPLAY,
+        "`make deploy` recreates the stream, then `make redrive`",
+        "nothing, if redriven within 14 days",
+    ),
+    Fault(
+        "Ingest rule disabled, deleted, or its target removed",
+        ("ingest-changes", "no-events"),
+        MINUTES,
+        REPLAY + " (it records the bus, not the rule)",
+        "`make deploy`, then `make replay` over the outage",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Target throttled or refusing",
+        ("target-retrying", "target-failing", "events-dead-lettered"),
+        "15 minutes",
+        "EventBridge retries for 24 h (185 attempts), then the DLQ, 14 d; " + REPLAY,
+        "raise the Firehose quota or fix the cause, then `make redrive`",
+        "nothing",
+    ),
+    Fault(
+        "Dead-letter queue refuses events",
+        ("dead-letter-failing",),
+        "5 minutes",
+        REPLAY,
+        "fix the queue (`make deploy`), then `make replay` over the outage",
+        "nothing, if repaired within the replay window",
+    ),
+    Fault(
+        "Partner bus deleted",
+        ("ingest-changes", "no-events"),
+        MINUTES,
+        "Auth0 keeps its own logs 1 to 30 days (by plan); the replay archive keeps what arrived before",
+        "`make deploy` recreates the bus on the same partner source, then `make backfill FROM=…` for the gap",
+        "events older than Auth0's retention when the bus is back",
+    ),
+    Fault(
+        "Auth0 log stream paused or suspended",
+        ("no-events", VERIFY),
+        "`no_events_alarm_hours`",
+        "Auth0 keeps its own logs 1 to 30 days (by plan)",
+        "resume the stream in Auth0, then `make backfill FROM=…` from the pause",
+        "events older than Auth0's retention when backfilled",
+    ),
+    Fault(
+        "Objects deleted or overwritten",
+        ("versions-deleted",),
+        MINUTES,
+        "versioning keeps the previous version 30 days; object lock, if set, refuses the change",
+        "copy the previous version back; only administrator roles may delete versions (bucket policy)",
+        "nothing, unless an administrator deletes versions (reported)",
+    ),
+    Fault(
+        "Alarm topic key disabled",
+        (VERIFY,),
+        "at the next `make verify`",
+        "nothing is lost: only the alarms stop",
+        "`EnableKey` (an administrator role)",
+        "nothing, but alarms raised meanwhile reach nobody",
+    ),
+)
+
+DETECTORS = frozenset(ALARM_SUFFIXES) | frozenset(WATCHES) | {VERIFY}
+
+
+def fault_table() -> str:
+    rows = ["| fault | detected by | within | events held by | recovery | lost |", "|---|---|---|---|---|---|"]
+    for f in FAULTS:
+        detectors = ", ".join(f"`{d}`" if d != VERIFY else d for d in f.detected_by)
+        rows.append(f"| {f.fault} | {detectors} | {f.within} | {f.held_by} | {f.recovery} | {f.lost} |")
+    return "\n".join(rows)

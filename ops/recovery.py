@@ -1,0 +1,179 @@
+"""``make replay`` and ``make redrive``: bring back the events an outage kept out of the archive.
+
+- **replay** starts an EventBridge replay of a time window from the replay archive into the ingest
+  rule only (``Destination.FilterArns``), then follows it to the end. The replay's name comes from
+  the window, so running the same command again follows the replay already started instead of
+  starting a second one.
+- **redrive** moves the messages of the dead-letter queue back into the Firehose stream: each
+  message is deleted only after Firehose accepted its record. A message whose body is not an Auth0
+  log event of this environment is left where it is, and reported. Running it again moves what is
+  left.
+
+Both use the clients of ``client(service)``: boto3 with the operator's credentials (and the
+environment's deploy role) in use, which honours ``AWS_ENDPOINT_URL``; stubs or moto in the tests.
+Events can arrive twice (a replay of a window that was partly delivered): the archive's
+deduplicating view reads each ``detail.log_id`` once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from modules.contract.settings import Environment
+from ops.common import OperatorError, partner_bus
+
+# EventBridge replays: a name of at most 64 characters of [.\-_A-Za-z0-9].
+REPLAY_NAME_TIME = "%Y%m%dT%H%M"
+DONE_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+FIREHOSE_BATCH = 10  # SQS hands out at most 10 messages a call; Firehose takes up to 500 records a batch
+VISIBILITY_SECONDS = 300  # a message being redriven stays hidden this long; if the run dies, it comes back
+
+
+@dataclass
+class RedriveResult:
+    moved: int = 0
+    refused: int = 0  # Firehose did not take them: they stay in the queue
+    foreign: int = 0  # not an Auth0 log event of this environment: left in the queue
+
+
+def replay_name(prefix: str, start: datetime, end: datetime) -> str:
+    return f"{prefix}-{start:{REPLAY_NAME_TIME}}-{end:{REPLAY_NAME_TIME}}"
+
+
+def replay(
+    env: Environment,
+    client: Callable[[str], Any],
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime | None = None,
+    wait: bool = True,
+    poll_seconds: float = 30,
+    out: Callable[[str], None] = print,
+) -> str:
+    """Start (or follow) the replay of [start, end) into the ingest rule; returns its final state."""
+    now = now or datetime.now(UTC)
+    if not start < end:
+        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
+    if end > now:
+        raise OperatorError(f"TO ({end:%Y-%m-%d %H:%M}) is in the future: replay only what happened", 2)
+    if env.replay_window_days == 0:
+        raise OperatorError(f"{env.name} has no replay archive (replay_window_days = 0)", 2)
+    oldest = now - timedelta(days=env.replay_window_days)
+    if start < oldest:
+        out(
+            f"warning: the replay archive keeps {env.replay_window_days} days; events before "
+            f"{oldest:%Y-%m-%d %H:%M} UTC are gone from it (make backfill reads what Auth0 still holds)"
+        )
+    events = client("events")
+    names = env.names
+    bus = partner_bus(env, events)
+    name = replay_name(names.prefix, start, end)
+    try:
+        state = events.describe_replay(ReplayName=name)["State"]
+        out(f"replay {name} was started before ({state}): following it")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        archive_arn = events.describe_archive(ArchiveName=names.replay_archive)["ArchiveArn"]
+        bus_arn = events.describe_event_bus(Name=bus)["Arn"]
+        rule_arn = events.describe_rule(Name=names.event_rule, EventBusName=bus)["Arn"]
+        state = events.start_replay(
+            ReplayName=name,
+            Description=f"Auth0 log events of {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, into the archive",
+            EventSourceArn=archive_arn,
+            EventStartTime=start,
+            EventEndTime=end,
+            Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
+        )["State"]
+        window = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        out(f"replay {name} started ({state}): {window} into {names.event_rule}")
+    while wait and state not in DONE_STATES:
+        time.sleep(poll_seconds)
+        described = events.describe_replay(ReplayName=name)
+        state = described["State"]
+        last = described.get("EventLastReplayedTime")
+        last = last.replace(tzinfo=last.tzinfo or UTC) if last else None
+        done = f", replayed up to {last:%Y-%m-%d %H:%M:%S} UTC ({_share(start, end, last):.0%})" if last else ""
+        out(f"  {state}{done}")
+    if state == "FAILED":
+        raise OperatorError(f"replay {name} failed: see aws events describe-replay --replay-name {name}")
+    return state
+
+
+def _share(start: datetime, end: datetime, last: datetime) -> float:
+    return min(1.0, max(0.0, (last - start) / (end - start)))
+
+
+def redrive(env: Environment, client: Callable[[str], Any], *, out: Callable[[str], None] = print) -> RedriveResult:
+    """Move the dead-letter queue's messages into the Firehose stream, deleting each only once Firehose took it."""
+    sqs, firehose = client("sqs"), client("firehose")
+    names = env.names
+    url = sqs.get_queue_url(QueueName=names.dead_letter_queue)["QueueUrl"]
+    waiting = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                  ["Attributes"]["ApproximateNumberOfMessages"])  # fmt: skip
+    out(f"{names.dead_letter_queue}: about {waiting} message(s) to redrive into {names.delivery_stream}")
+    result = RedriveResult()
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=FIREHOSE_BATCH, WaitTimeSeconds=1, VisibilityTimeout=VISIBILITY_SECONDS
+        ).get("Messages", [])
+        if not messages:
+            break
+        ours = [m for m in messages if _is_auth0_event(m["Body"], env)]
+        result.foreign += len(messages) - len(ours)
+        if not ours:
+            continue
+        answer = firehose.put_record_batch(
+            DeliveryStreamName=names.delivery_stream,
+            Records=[{"Data": m["Body"].rstrip("\n").encode()} for m in ours],
+        )
+        taken = [m for m, r in zip(ours, answer["RequestResponses"], strict=True) if not r.get("ErrorCode")]
+        result.refused += len(ours) - len(taken)
+        if taken:
+            deleted = sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(taken)],
+            )
+            result.moved += len(deleted.get("Successful", []))
+        out(f"  moved {result.moved}, refused by Firehose {result.refused}, not ours {result.foreign}")
+    out(
+        f"done: {result.moved} event(s) moved into {names.delivery_stream}"
+        + (f"; {result.refused} refused by Firehose stay in the queue: run again" if result.refused else "")
+        + (
+            f"; {result.foreign} message(s) that are not Auth0 log events of {env.name} stay in the queue"
+            if result.foreign
+            else ""
+        )
+    )
+    return result
+
+
+def _is_auth0_event(body: str, env: Environment) -> bool:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(event, dict) or event.get("detail-type") != "Auth0 log":
+        return False
+    source = event.get("source")
+    expected = env.auth0_event_source
+    return isinstance(source, str) and (source == expected if expected else source.startswith("aws.partner/auth0.com/"))
+
+
+def parse_moment(text: str, what: str) -> datetime:
+    """A UTC moment from YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]."""
+    try:
+        moment = datetime.fromisoformat(text.strip().removesuffix("Z"))
+    except ValueError:
+        raise OperatorError(f"{what}: expected a UTC time, YYYY-MM-DD or YYYY-MM-DDTHH:MM, got {text!r}", 2) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(tzinfo=UTC)

@@ -1,0 +1,126 @@
+"""modules/contract/faults.py: every row of the fault table holds in the synthesized stacks.
+
+Facts about dependencies, as AWS behaves: a detector exists, watches the resource that fails, and
+publishes to a topic the archive key does not protect; the net that holds the events exists and does
+not depend on what fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modules.contract.faults import DETECTORS, FAULTS, VERIFY
+from modules.contract.naming import WATCHES
+from tests.helpers import named, only, policy, ref, resources, statements_by_sid
+
+PROD_BUCKET = "auth0-log-archive-prod-333333333333"
+
+
+def keys(doc: dict) -> tuple[str, str]:
+    return ref("aws_kms_key", named(doc, "aws_kms_key", "key")[0], "arn"), ref(
+        "aws_kms_key", named(doc, "aws_kms_key", "alarm_key")[0], "arn"
+    )
+
+
+def alarms(doc: dict) -> dict[str, dict]:
+    prefix = "auth0-log-archive-prod-"
+    return {a["alarm_name"].removeprefix(prefix): a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+
+
+def watches(doc: dict) -> dict[str, dict]:
+    return {
+        r["name"].removeprefix("auth0-log-archive-prod-watch-"): json.loads(r["event_pattern"])
+        for n, r in resources(doc, "aws_cloudwatch_event_rule").items()
+        if n.startswith("alarms_watch_")
+    }
+
+
+def topic_of_alarms(doc: dict) -> str:
+    return ref("aws_sns_topic", only(doc, "aws_sns_topic")[0], "arn")
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.fault)
+def test_every_detector_exists_and_reaches_a_topic_the_archive_key_does_not_protect(prod: dict, fault) -> None:
+    archive_key, alarm_key = keys(prod)
+    (topic,) = resources(prod, "aws_sns_topic").values()
+    assert topic["kms_master_key_id"] == alarm_key != archive_key
+    targets = {t["rule"]: t["arn"] for t in resources(prod, "aws_cloudwatch_event_target").values()}
+    assert fault.detected_by and set(fault.detected_by) <= DETECTORS
+    for detector in fault.detected_by:
+        if detector == VERIFY:
+            continue
+        if detector in WATCHES:
+            rule_name = next(n for n, r in resources(prod, "aws_cloudwatch_event_rule").items()
+                             if r["name"] == f"auth0-log-archive-prod-watch-{detector}")  # fmt: skip
+            assert targets[ref("aws_cloudwatch_event_rule", rule_name, "name")] == topic_of_alarms(prod)
+        else:
+            assert alarms(prod)[detector]["alarm_actions"] == [topic_of_alarms(prod)]
+    assert fault.within and fault.held_by and fault.recovery and fault.lost
+
+
+def test_archive_key_failures_are_watched_and_its_nets_do_not_use_it(prod: dict) -> None:
+    archive_key, _ = keys(prod)
+    key_id = ref("aws_kms_key", named(prod, "aws_kms_key", "key")[0], "key_id")
+    pattern = watches(prod)["key-changes"]
+    assert {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"} <= set(pattern["detail"]["eventName"])
+    ids = pattern["detail"]["$or"][1]["requestParameters"]["keyId"]
+    assert archive_key in pattern["detail"]["$or"][0]["resources"]["ARN"] and {archive_key, key_id} <= set(ids)
+    (queue,) = resources(prod, "aws_sqs_queue").values()
+    (replay,) = resources(prod, "aws_cloudwatch_event_archive").values()
+    assert archive_key not in json.dumps(queue) and archive_key not in json.dumps(replay)
+    _, target = named(prod, "aws_cloudwatch_event_target", "ingest_target")
+    assert target["retry_policy"]["maximum_event_age_in_seconds"] == 86400  # EventBridge holds 24 h, then the DLQ
+
+
+def test_bucket_changes_are_watched_and_only_administrators_may_make_them(prod: dict) -> None:
+    assert watches(prod)["bucket-changes"]["detail"]["requestParameters"]["bucketName"] == [PROD_BUCKET]
+    assert "PutBucketPolicy" in watches(prod)["bucket-changes"]["detail"]["eventName"]
+    bucket_policy = next(p for p in resources(prod, "aws_s3_bucket_policy").values()
+                         if "OnlyAdministratorsLoosenTheArchive" in p["policy"])  # fmt: skip
+    deny = statements_by_sid(policy(bucket_policy))["OnlyAdministratorsLoosenTheArchive"]
+    assert "s3:PutBucketPolicy" in deny["Action"]
+
+
+def test_delivery_failures_are_measured_on_the_stream_the_rule_targets(prod: dict) -> None:
+    stream, _ = only(prod, "aws_kinesis_firehose_delivery_stream")
+    dimension = {"DeliveryStreamName": ref("aws_kinesis_firehose_delivery_stream", stream, "name")}
+    for suffix in ("delivery-failing", "delivery-delayed", "no-events"):
+        assert alarms(prod)[suffix]["dimensions"] == dimension
+    assert alarms(prod)["no-events"]["treat_missing_data"] == "breaching"  # a deleted stream has no data at all
+
+
+def test_undeliverable_events_land_in_the_queue_the_alarms_watch(prod: dict) -> None:
+    queue, _ = only(prod, "aws_sqs_queue")
+    _, target = named(prod, "aws_cloudwatch_event_target", "ingest_target")
+    assert target["dead_letter_config"]["arn"] == ref("aws_sqs_queue", queue, "arn")
+    assert alarms(prod)["dead-letter-queue-not-empty"]["dimensions"] == {
+        "QueueName": ref("aws_sqs_queue", queue, "name")
+    }
+    rule, _ = named(prod, "aws_cloudwatch_event_rule", "ingest_rule")
+    for suffix in ("target-retrying", "target-failing", "events-dead-lettered", "dead-letter-failing"):
+        assert alarms(prod)[suffix]["dimensions"]["RuleName"] == ref("aws_cloudwatch_event_rule", rule, "name")
+
+
+def test_the_replay_archive_records_the_bus_not_the_rule(prod: dict) -> None:
+    bus, _ = only(prod, "aws_cloudwatch_event_bus")
+    (replay,) = resources(prod, "aws_cloudwatch_event_archive").values()
+    assert replay["event_source_arn"] == ref("aws_cloudwatch_event_bus", bus, "arn")  # a disabled rule loses nothing
+    ingest = watches(prod)["ingest-changes"]
+    assert {"DisableRule", "DeleteRule", "RemoveTargets", "DeleteEventBus"} == set(ingest["detail"]["eventName"])
+    names = ingest["detail"]["$or"][0]["requestParameters"]["name"]
+    assert names == ["auth0-log-archive-prod-auth0-logs", ref("aws_cloudwatch_event_bus", bus, "name")]
+
+
+def test_deleted_versions_are_reported_and_overwrites_kept(prod: dict) -> None:
+    assert watches(prod)["versions-deleted"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Deleted"],
+        "detail": {"bucket": {"name": [PROD_BUCKET]}, "deletion-type": ["Permanently Deleted"]},
+    }
+    notifications = resources(prod, "aws_s3_bucket_notification").values()
+    assert [n["eventbridge"] for n in notifications] == [True]
+    archive, _ = named(prod, "aws_s3_bucket", "archive_bucket")
+    versioning = next(v for v in resources(prod, "aws_s3_bucket_versioning").values()
+                      if v["bucket"] == ref("aws_s3_bucket", archive, "id"))  # fmt: skip
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
