@@ -19,7 +19,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive install check-node clean
+.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -104,6 +104,11 @@ replay: install
 
 redrive: install
 	$(PIPENV) run python -m ops redrive --env "$(ENV)"
+
+# make backfill ENV=prod [FROM=2026-11-01|<log id>] [TO=2026-11-20T12:00] [DRY_RUN=1], with Auth0 credentials
+backfill: install
+	$(PIPENV) run python -m ops backfill --env "$(ENV)" $(if $(FROM),--from "$(FROM)") $(if $(TO),--to "$(TO)") \
+	  $(if $(DRY_RUN),--dry-run)
 
 # make cost EVENTS_PER_DAY=1000000 [ENV=prod] [PLOT=cost.png]
 cost: install

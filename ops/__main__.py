@@ -7,6 +7,7 @@
   verify    checks the live pipeline end to end
   replay    replays a window of events from the replay archive into the ingest rule
   redrive   moves the dead-letter queue's events back into the Firehose stream
+  backfill  copies into the archive the Auth0 logs it is missing (Auth0 still holds 1 to 30 days)
   cost      what each environment costs per month (python -m ops cost --help)
 
 Only the contract is imported here: a command that needs a synth runs main.py.
@@ -51,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     commands = root.add_subparsers(dest="command", required=True)
-    for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive"):
+    for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive", "backfill"):
         command = commands.add_parser(name)
         command.add_argument("--env", help="the environment, as named in the configuration")
         if name == "verify":
@@ -62,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--from", dest="start", required=True, help="UTC, YYYY-MM-DD[THH:MM]")
             command.add_argument("--to", dest="end", required=True, help="UTC, YYYY-MM-DD[THH:MM] (excluded)")
             command.add_argument("--no-wait", action="store_true", help="start it and return")
+        if name == "backfill":
+            command.add_argument("--from", dest="start", help="a date, a UTC time or a log id (default: the oldest)")
+            command.add_argument("--to", dest="end", help="a UTC time, excluded (default: now)")
+            command.add_argument("--dry-run", action="store_true", help="compare only: Auth0 N, archived M, missing K")
     return root
 
 
@@ -105,9 +110,12 @@ def run(args: argparse.Namespace, env: Any) -> int:
         previous = SYNTH_OUTPUT.previous(env.stack_name)
         print("\n".join(review(env.stack_name, current, previous)))
     elif args.command == "verify":
+        from ops.auth0_api import Auth0Api
         from ops.verify import Verifier, report
 
-        checks = aws_errors(lambda: Verifier(env, session_client(env), within_hours=args.within_hours).run())
+        auth0 = Auth0Api.from_environment(os.environ, env.auth0.domain if env.auth0 else None)
+        verifier = Verifier(env, session_client(env), within_hours=args.within_hours, auth0=auth0)
+        checks = aws_errors(verifier.run)
         lines, passed = report(env, checks)
         print("\n".join(lines))
         return 0 if passed else 1
@@ -116,6 +124,21 @@ def run(args: argparse.Namespace, env: Any) -> int:
 
         start, end = parse_moment(args.start, "FROM"), parse_moment(args.end, "TO")
         aws_errors(lambda: replay(env, session_client(env), start, end, wait=not args.no_wait))
+    elif args.command == "backfill":
+        from datetime import UTC, datetime
+
+        from ops.auth0_api import Auth0Api
+        from ops.backfill import backfill, window_of
+
+        auth0 = Auth0Api.from_environment(os.environ, env.auth0.domain if env.auth0 else None)
+        if auth0 is None:
+            raise OperatorError(
+                "backfill reads Auth0's Management API: set AUTH0_DOMAIN (or manage the stream here) and "
+                "AUTH0_API_TOKEN, or AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (scope read:logs)",
+                2,
+            )
+        window = window_of(args.start, args.end, datetime.now(UTC))
+        aws_errors(lambda: backfill(env, session_client(env), auth0, window, dry_run=args.dry_run))
     elif args.command == "redrive":
         from ops.recovery import redrive
 

@@ -73,6 +73,7 @@ def _stream(r: Resource) -> str:
 
 
 def _layout(prefix: str) -> str:
+    prefix = prefix.replace("!{partitionKeyFromQuery:dt}", "YYYY/MM/DD/HH (event time)")
     return re.sub(r"!\{timestamp:([a-zA-Z]+)\}", lambda m: m.group(1).upper(), prefix)
 
 

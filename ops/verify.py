@@ -11,7 +11,9 @@ credentials (assuming the environment's deploy role when it has one):
 6. log objects arrived under logs/YYYY/MM/DD/ within the last N hours;
 7. the dead-letter queue is empty;
 8. every alarm is OK (INSUFFICIENT_DATA is reported, and is no failure);
-9. the archive key and the alarm topic's key are enabled (a disabled alarm key silences every alarm).
+9. the archive key and the alarm topic's key are enabled (a disabled alarm key silences every alarm);
+10. with Auth0 credentials, the tenant's log stream that feeds the archive is active (paused or
+    suspended: how to resume it, and what to backfill).
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ class Verifier:
         now: datetime | None = None,
         within_hours: int = 24,
         events: list[dict[str, Any]] | None = None,
+        auth0: Any = None,
     ) -> None:
         self.env = env
+        self.auth0 = auth0  # ops.auth0_api.Auth0Api, or None without Auth0 credentials
+        self.newest: datetime | None = None
         self.client = client
         self.now = now or datetime.now(UTC)
         self.within_hours = within_hours
@@ -78,6 +83,7 @@ class Verifier:
             (f"dead-letter queue {self.names.dead_letter_queue}", self.check_dead_letters),
             ("alarms", self.check_alarms),
             ("keys", self.check_keys),
+            ("Auth0 log stream", self.check_auth0_stream),
         ]
         results = []
         for title, check in checks:
@@ -164,6 +170,7 @@ class Verifier:
                 f"no object under s3://{bucket}/{LOG_PREFIX} since {since:%Y-%m-%d %H:%M} UTC: is the Auth0 stream "
                 "active, and did anyone sign in? (Firehose writes at the end of its buffering interval)"
             )
+        self.newest = newest["LastModified"]
         return f"newest s3://{bucket}/{newest['Key']} at {newest['LastModified']:%Y-%m-%d %H:%M} UTC", False
 
     def check_dead_letters(self) -> tuple[str, bool]:
@@ -200,6 +207,34 @@ class Verifier:
         if broken := {alias: state for alias, state in states.items() if state != "Enabled"}:
             raise CheckFailed(", ".join(f"{alias} is {state}" for alias, state in broken.items()))
         return "archive and alarm keys Enabled", False
+
+    def check_auth0_stream(self) -> tuple[str, bool]:
+        """Auth0's side: is the stream that feeds this archive active? (GET /api/v2/log-streams)"""
+        if self.auth0 is None:
+            return (
+                "skipped: no Auth0 credentials (AUTH0_DOMAIN with AUTH0_API_TOKEN, or AUTH0_CLIENT_ID and "
+                "AUTH0_CLIENT_SECRET; scope read:log_streams)",
+                True,
+            )
+        try:
+            streams = [s for s in self.auth0.log_streams() if s.get("type") == "eventbridge"]
+        except OperatorError as error:
+            raise CheckFailed(str(error)) from None
+        managed = self.env.auth0.stream_name if self.env.auth0 else None
+        ours = [s for s in streams
+                if (self.source and s.get("sink", {}).get("awsPartnerEventSource") == self.source)
+                or (managed and s.get("name") == managed)]  # fmt: skip
+        if not ours:
+            raise CheckFailed(f"no EventBridge log stream of this tenant feeds {self.source or managed}")
+        stream = ours[0]
+        if stream.get("status") != "active":
+            since = f"{self.newest:%Y-%m-%dT%H:00}" if self.newest else "<when it stopped>"
+            raise CheckFailed(
+                f"{stream.get('name')} ({stream.get('id')}) is {stream.get('status')}: resume it (Auth0 dashboard, "
+                f"Monitoring → Streams, or PATCH /api/v2/log-streams/{stream.get('id')} with "
+                f'{{"status": "active"}}), then make backfill ENV={self.env.name} FROM={since}'
+            )
+        return f"{stream.get('name')} ({stream.get('id')}) is active", False
 
 
 def _aws_error(error: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 import sqlglot
@@ -23,8 +24,11 @@ from modules.contract.athena_table import (
     projection,
     projection_start,
 )
+from tests.conftest import SHARED
 from tests.helpers import only
 from tests.sample_events import SCHEMAS
+
+SAMPLE_EVENTS = SHARED / "auth0-events"
 
 
 def schemas() -> dict[str, dict]:
@@ -32,16 +36,39 @@ def schemas() -> dict[str, dict]:
             for path in sorted(SCHEMAS.glob("*.schema.json"))}  # fmt: skip
 
 
-def test_projection_template_is_the_firehose_prefix() -> None:
+def test_projection_template_is_where_firehose_files_each_event() -> None:
+    """Firehose fills !{partitionKeyFromQuery:dt} with the JQ query's dt (run here by the real jq engine);
+    Athena fills ${dt} from the projection's format. Both must name the same object prefix, the hour the
+    event happened."""
+    import jq
+
+    from modules.contract.naming import EVENT_HOUR_QUERY
+    from tests.sample_events import SCHEMAS  # noqa: F401 - the shared samples are there
+
+    event = json.loads((SAMPLE_EVENTS / "success-login.json").read_text())
+    dt = jq.compile(EVENT_HOUR_QUERY).input_value(event).first()["dt"]
+    happened = datetime.fromisoformat(event["detail"]["data"]["date"].replace("Z", "+00:00"))
+    assert dt == f"{happened:%Y/%m/%d/%H}"
+    firehose_prefix = RECORD_PREFIX.replace("!{partitionKeyFromQuery:dt}", dt)
+    assert location_template("archive").replace("${dt}", dt) == f"s3://archive/{firehose_prefix}"
     parameters = projection("NOW-400DAYS")
-    template = location_template("archive")
-    firehose_path = re.sub(r"!\{timestamp:([a-zA-Z]+)\}", lambda m: m.group(1), RECORD_PREFIX)
-    assert template == "s3://archive/logs/${dt}/"
-    assert template.replace("${dt}", PARTITION_FORMAT) == f"s3://archive/{firehose_path}"
+    # Athena's date projection format, Java's DateTimeFormatter: yyyy/MM/dd/HH reads dt back as that hour.
+    assert parameters["projection.dt.format"] == PARTITION_FORMAT == "yyyy/MM/dd/HH"
+    assert datetime.strptime(dt, "%Y/%m/%d/%H").replace(tzinfo=UTC) == happened.replace(
+        minute=0, second=0, microsecond=0
+    )
     assert parameters["projection.dt.type"] == "date"
-    assert parameters["projection.dt.format"] == "yyyy/MM/dd/HH"
     assert (parameters["projection.dt.interval"], parameters["projection.dt.interval.unit"]) == ("1", "HOURS")
     assert parameters["projection.dt.range"] == "NOW-400DAYS,NOW"
+
+
+def test_events_without_an_auth0_date_are_filed_by_their_eventbridge_time() -> None:
+    import jq
+
+    from modules.contract.naming import EVENT_HOUR_QUERY
+
+    event = {"time": "2026-11-12T15:58:23Z", "detail": {"log_id": "1", "data": {"type": "s"}}}
+    assert jq.compile(EVENT_HOUR_QUERY).input_value(event).first() == {"dt": "2026/11/12/15"}
 
 
 def test_projection_starts_at_the_configured_day_or_the_expiry() -> None:

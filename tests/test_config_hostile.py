@@ -123,7 +123,9 @@ CASES: dict[str, Case] = {
         "(the default)"]),
     # Firehose BufferingHints: IntervalInSeconds 0-900, SizeInMBs 1-128
     "buffer-size-129": Case(dev("buffer_size_mib = 129"), [
-        f"{F}: environments.dev.buffer_size_mib: expected an integer from 1 to 128, got 129"]),
+        f"{F}: environments.dev.buffer_size_mib: expected an integer from 64 to 128, got 129"]),
+    "buffer-size-63": Case(dev("buffer_size_mib = 63"), [  # Firehose: dynamic partitioning needs 64 MiB at least
+        f"{F}: environments.dev.buffer_size_mib: expected an integer from 64 to 128, got 63"]),
     "buffer-interval-901": Case(dev("buffer_interval_seconds = 901"), [
         f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 0 to 900, got 901"]),
     "buffer-interval-negative": Case(dev("buffer_interval_seconds = -1"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modules.contract.naming import EVENT_HOUR_QUERY
 from tests.helpers import named, only, policy, ref, statements_by_sid
 
 
@@ -18,14 +19,33 @@ def test_stream_writes_gzip_ndjson_under_hourly_prefixes(dev: dict) -> None:
     assert s3["role_arn"] == ref("aws_iam_role", role, "arn")
     assert s3["kms_key_arn"] == ref("aws_kms_key", key, "arn")
     assert s3["compression_format"] == "GZIP"
-    assert s3["prefix"] == "logs/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
-    assert s3["error_output_prefix"].startswith("errors/!{firehose:error-output-type}/")
+    # Dynamic partitioning: the hour the event happened, from a JQ query; errors by arrival hour, with
+    # Firehose's error type in the prefix, as dynamic partitioning requires.
+    # https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
+    assert s3["prefix"] == "logs/!{partitionKeyFromQuery:dt}/"
+    assert s3["error_output_prefix"] == (
+        "errors/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+    )
+    assert s3["dynamic_partitioning_configuration"] == {"enabled": True, "retry_duration": 300}
+    assert s3["buffering_size"] >= 64  # Firehose's minimum with dynamic partitioning
     assert stream["server_side_encryption"] == {
         "enabled": True,
         "key_type": "CUSTOMER_MANAGED_CMK",
         "key_arn": ref("aws_kms_key", key, "arn"),
     }
-    assert s3["processing_configuration"] == {"enabled": True, "processors": [{"type": "AppendDelimiterToRecord"}]}
+    assert s3["processing_configuration"] == {
+        "enabled": True,
+        "processors": [
+            {
+                "type": "MetadataExtraction",
+                "parameters": [
+                    {"parameter_name": "JsonParsingEngine", "parameter_value": "JQ-1.6"},
+                    {"parameter_name": "MetadataExtractionQuery", "parameter_value": EVENT_HOUR_QUERY},
+                ],
+            },
+            {"type": "AppendDelimiterToRecord"},
+        ],
+    }
 
 
 def test_buffering_comes_from_the_configuration(dev: dict, prod: dict, variant_stacks: dict[str, dict]) -> None:
@@ -35,7 +55,7 @@ def test_buffering_comes_from_the_configuration(dev: dict, prod: dict, variant_s
 
     assert hints(dev) == (300, 64)
     assert hints(prod) == (900, 64)
-    assert hints(variant_stacks["custom"]) == (60, 5)
+    assert hints(variant_stacks["custom"]) == (60, 100)
 
 
 def test_errors_are_logged_to_a_retained_encrypted_log_group(dev: dict, variant_stacks: dict[str, dict]) -> None:

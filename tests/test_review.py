@@ -20,7 +20,7 @@ def test_summary_states_what_a_reviewer_checks(prod: dict) -> None:
     assert "bucket auth0-log-archive-prod-333333333333, force_destroy=false [prevent_destroy]" in text
     assert "lifecycle age-out: GLACIER after 90 d, DEEP_ARCHIVE after 180 d, expire after 400 d" in text
     assert "default encryption aws:kms with (kms_key key)" in text
-    assert "under logs/YYYY/MM/DD/HH/, GZIP, buffer 900 s / 64 MiB" in text
+    assert "under logs/YYYY/MM/DD/HH (event time)/, GZIP, buffer 900 s / 64 MiB" in text
     assert "dead letters to (sqs_queue ingest_dead_letter_queue)" in text
     assert "alarm auth0-log-archive-prod-no-events: AWS/Firehose IncomingRecords Sum LessThanThreshold 1" in text
     assert f"{sum(len(group) for group in prod['resource'].values())} resources in all." in text

@@ -101,8 +101,20 @@ def healthy(stubs: Stubs, *, rule_state: str = "ENABLED", pattern_result: bool =
             "-alarms") else "Enabled"}}, {"KeyId": alias})  # fmt: skip
 
 
-def verify(env: Environment, stubs: Stubs) -> tuple[list[str], bool]:
-    checks = Verifier(env, stubs, now=NOW, within_hours=24).run()
+class Auth0Streams:
+    """GET /api/v2/log-streams as Auth0 answers it (camelCase sink fields)."""
+
+    def __init__(self, status: str = "active", source: str = SOURCE) -> None:
+        self.streams = [{"id": "lst_0000000000012345", "name": "Amazon EventBridge", "type": "eventbridge",
+                         "status": status, "sink": {"awsAccountId": "111111111111", "awsRegion": "us-east-1",
+                                                    "awsPartnerEventSource": source}}]  # fmt: skip
+
+    def log_streams(self) -> list[dict]:
+        return self.streams
+
+
+def verify(env: Environment, stubs: Stubs, auth0: Auth0Streams | None = None) -> tuple[list[str], bool]:
+    checks = Verifier(env, stubs, now=NOW, within_hours=24, auth0=auth0 or Auth0Streams()).run()
     stubs.all_used()
     return report(env, checks)
 
@@ -140,7 +152,7 @@ def test_each_failure_gives_a_failed_verdict(broken: dict, expected: str) -> Non
     lines, passed = verify(environment(), stubs)
     assert not passed
     assert any(line.startswith(f"  {expected}") for line in lines), lines
-    assert lines[-1] == "Verdict: FAILED: 1 of 9 checks failed"
+    assert lines[-1] == "Verdict: FAILED: 1 of 10 checks failed"
 
 
 def test_alarms_without_data_are_a_warning_not_a_failure() -> None:
@@ -199,3 +211,25 @@ def test_a_managed_stream_is_found_by_its_rule() -> None:
     stubs.all_used()
     assert all(c.passed for c in checks), [c.line() for c in checks]
     assert checks[1].detail == f"{managed_source} is ACTIVE and its partner bus exists"
+
+
+def test_without_auth0_credentials_the_stream_check_is_skipped_and_says_why() -> None:
+    stubs = Stubs()
+    healthy(stubs)
+    checks = Verifier(environment(), stubs, now=NOW, within_hours=24, auth0=None).run()
+    lines, passed = report(environment(), checks)
+    assert passed
+    assert any(line.startswith("  [warn] Auth0 log stream: skipped: no Auth0 credentials") for line in lines)
+
+
+@pytest.mark.parametrize("status", ["paused", "suspended"])
+def test_a_paused_or_suspended_stream_fails_with_how_to_resume_and_what_to_backfill(status: str) -> None:
+    stubs = Stubs()
+    healthy(stubs)
+    lines, passed = verify(environment(), stubs, Auth0Streams(status))
+    assert not passed
+    assert (
+        f"  [FAIL] Auth0 log stream: Amazon EventBridge (lst_0000000000012345) is {status}: resume it (Auth0 "
+        "dashboard, Monitoring → Streams, or PATCH /api/v2/log-streams/lst_0000000000012345 with "
+        '{"status": "active"}), then make backfill ENV=dev FROM=2026-11-26T14:00'
+    ) in lines

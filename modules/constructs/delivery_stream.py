@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from constructs import Construct
 
@@ -13,10 +14,25 @@ from modules.contract import naming
 
 firehose = aws.kinesis_firehose_delivery_stream
 
-RECORD_PREFIX = naming.LOG_PREFIX + naming.TIME_LAYOUT  # logs/YYYY/MM/DD/HH/: see modules/naming.py
+# logs/YYYY/MM/DD/HH/, the hour each event happened (modules/contract/naming.py).
+RECORD_PREFIX = naming.LOG_PREFIX + naming.EVENT_HOUR_LAYOUT
 ERROR_OUTPUT_PREFIX = naming.ERROR_PREFIX + naming.TIME_LAYOUT
 # Where the stream writes, and nowhere else: the first fixed part of each prefix.
 WRITTEN_PREFIXES = (naming.LOG_PREFIX, naming.ERROR_PREFIX.split("!")[0])
+
+
+def processor(kind: str, **parameters: str) -> Any:
+    """A Firehose record processor with its parameters."""
+    return firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessors(
+        type=kind,
+        parameters=[
+            firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorsParameters(
+                parameter_name=name, parameter_value=value
+            )
+            for name, value in parameters.items()
+        ]
+        or None,
+    )
 
 
 @dataclass(frozen=True)
@@ -24,11 +40,12 @@ class Buffering:
     """Firehose writes an object when either limit is reached."""
 
     interval_seconds: int  # 0-900
-    size_mib: int  # 1-128
+    size_mib: int  # 64-128: dynamic partitioning needs at least 64 MiB
 
 
 class DeliveryStream(Construct):
-    """DirectPut Firehose stream → newline-delimited, GZIP-compressed JSON in S3.
+    """DirectPut Firehose stream → newline-delimited, GZIP-compressed JSON in S3, each event filed
+    under the hour it happened (dynamic partitioning with a JQ query on the event).
 
     Records are encrypted at rest in the stream with the environment's key
     (Firehose creates its own grant on it), objects with the same key
@@ -121,13 +138,21 @@ class DeliveryStream(Construct):
                 buffering_size=buffering.size_mib,
                 compression_format="GZIP",
                 kms_key_arn=kms_key_arn,
-                # One event per line: Athena, jq and grep read the objects as they are.
+                # Filed by event time: a retried or replayed event joins the hour it happened in.
+                # https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
+                dynamic_partitioning_configuration=firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationDynamicPartitioningConfiguration(
+                    enabled=True, retry_duration=300
+                ),
                 processing_configuration=firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfiguration(
                     enabled=True,
                     processors=[
-                        firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessors(
-                            type="AppendDelimiterToRecord",
-                        )
+                        processor(
+                            "MetadataExtraction",
+                            JsonParsingEngine="JQ-1.6",
+                            MetadataExtractionQuery=naming.EVENT_HOUR_QUERY,
+                        ),
+                        # One event per line: Athena, jq and grep read the objects as they are.
+                        processor("AppendDelimiterToRecord"),
                     ],
                 ),
                 cloudwatch_logging_options=firehose.KinesisFirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptions(

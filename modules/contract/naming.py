@@ -126,13 +126,25 @@ ALARM_SUFFIXES = (
 WATCHES = ("key-changes", "bucket-changes", "versions-deleted", "ingest-changes")
 
 
-# Where Firehose writes in the archive bucket: logs/YYYY/MM/DD/HH/ (UTC, the
-# hour Firehose received the events), the layout of the original console
-# setup under a "logs/" prefix, so that query engines never read the error
-# output beside it.
+# Where events are in the archive bucket: logs/YYYY/MM/DD/HH/, the UTC hour the event *happened*
+# (Auth0's detail.data.date, else EventBridge's time), so that an event retried, replayed or backfilled
+# days later is filed with its neighbours. Firehose computes the hour with this JQ query (dynamic
+# partitioning); backfilled objects are written there directly. The "logs/" prefix keeps query engines
+# off the error output beside it.
 LOG_PREFIX = "logs/"
-TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+EVENT_HOUR_KEY = "dt"
+EVENT_HOUR_QUERY = (
+    f'{{{EVENT_HOUR_KEY}: ((.detail.data.date // .time) | .[0:4] + "/" + .[5:7] + "/" + .[8:10] + "/" + .[11:13])}}'
+)
+EVENT_HOUR_LAYOUT = f"!{{partitionKeyFromQuery:{EVENT_HOUR_KEY}}}/"
+TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"  # the hour Firehose received it
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
+BACKFILL_MARK = "backfill"  # in the name of every object make backfill writes
+
+
+def event_hour(moment: str) -> str:
+    """The archive's hour of an ISO 8601 time, as the JQ query computes it: "YYYY/MM/DD/HH"."""
+    return f"{moment[0:4]}/{moment[5:7]}/{moment[8:10]}/{moment[11:13]}"
 
 
 @dataclass(frozen=True)

@@ -477,7 +477,7 @@ class Environment:
     )
     buffer_size_mib: int = setting(
         "…or when this many MiB are buffered.",
-        Integer(1, 128, "Firehose BufferingHints SizeInMBs"),
+        Integer(64, 128, "Firehose BufferingHints SizeInMBs; 64 at least with dynamic partitioning"),
         default=64,
     )
     log_retention_days: int = setting(

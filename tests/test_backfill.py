@@ -1,0 +1,221 @@
+"""ops/backfill.py and ops/auth0_api.py end to end, offline: a local fake of Auth0's logs API
+(tests/fake_auth0.py) and a local S3 (moto), the objects then read back as Athena reads them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from modules.contract.naming import event_hour
+from modules.contract.validation import parse_config
+from ops.auth0_api import Auth0Api, Auth0Unavailable
+from ops.backfill import Window, backfill, envelope, window_of
+from ops.common import OperatorError
+from tests.conftest import ROOT, aws_environment
+from tests.fake_auth0 import FakeAuth0
+
+SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
+CONFIG = f"""
+[environments.dev]
+aws_account_id = "123456789012"
+aws_region = "us-east-1"
+alarm_email = "sec@example.com"
+auth0_event_source = "{SOURCE}"
+"""
+ENV = parse_config(CONFIG, "backfill.toml").environment("dev")
+BUCKET = ENV.names.archive_bucket
+START = datetime(2026, 11, 24, tzinfo=UTC)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+def auth0_logs(count: int = 250, first: datetime = START) -> list[dict[str, Any]]:
+    """Logs every 17 minutes from ``first``; log ids follow the dates, with neighbours swapped now and then
+    (Auth0 orders checkpoint pages by log_id, not by date)."""
+    logs = []
+    for n in range(count):
+        moment = first + timedelta(minutes=17 * n + (3 if n % 10 == 5 else 0))
+        logs.append({"log_id": f"900{n:053d}", "date": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                     "type": ("s", "f", "fp", "sapi")[n % 4], "description": "event", "ip": f"198.51.100.{n % 7}",
+                     "user_id": f"auth0|{n % 13}", "client_id": "app"})  # fmt: skip
+        if n % 10 == 6:
+            logs[-1]["date"], logs[-2]["date"] = logs[-2]["date"], logs[-1]["date"]
+    return logs
+
+
+def api(fake: FakeAuth0) -> Auth0Api:
+    return Auth0Api(fake.url, "acme.auth0.com", {"client_id": "id", "client_secret": "secret"},
+                    sleep=lambda _: None, out=lambda _: None)  # fmt: skip
+
+
+def archived(s3: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Every event in the archive with its object key, read as Athena reads gzip NDJSON."""
+    events = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="logs/"):
+        for item in page.get("Contents", []):
+            body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()).decode()
+            events += [(item["Key"], json.loads(line)) for line in body.splitlines() if line]
+    return events
+
+
+@pytest.fixture
+def aws() -> Any:
+    with mock_aws():
+        clients = {s: boto3.client(s, region_name="us-east-1") for s in ("s3", "sts", "events")}
+        clients["s3"].create_bucket(Bucket=BUCKET)
+        yield clients
+
+
+def run(aws: Any, fake: FakeAuth0, window: Window, **kwargs: Any) -> tuple[Any, list[str]]:
+    said: list[str] = []
+    tally = backfill(ENV, aws.__getitem__, api(fake), window, now=NOW, out=said.append, **kwargs)
+    return tally, said
+
+
+def test_backfill_writes_every_log_once_as_the_stream_would(aws: Any) -> None:
+    logs = auth0_logs()
+    with FakeAuth0(logs) as fake:
+        fake.rate_limit_once = True
+        tally, said = run(aws, fake, window_of("2026-11-24", "2026-11-27", NOW))
+    assert fake.pages_served >= 3  # several checkpoint pages, following the Link header
+    found = archived(aws["s3"])
+    assert sorted(e["detail"]["log_id"] for _, e in found) == sorted(log["log_id"] for log in logs)
+    for key, event in found:
+        log = next(log for log in logs if log["log_id"] == event["detail"]["log_id"])
+        assert event == envelope(log, ENV, SOURCE)
+        assert event["detail-type"] == "Auth0 log" and event["source"] == SOURCE
+        # Filed under the hour the event happened, in an object whose name says it was backfilled.
+        assert key.startswith(f"logs/{event_hour(log['date'])}/backfill-")
+    assert sum(tally.written.values()) == len(logs)
+    assert said[-3:] == [
+        "2026-11-24: Auth0 85, archived 0, missing 85, written 85",
+        "2026-11-25: Auth0 85, archived 0, missing 85, written 85",
+        "2026-11-26: Auth0 80, archived 0, missing 80, written 80",
+    ]
+
+
+def test_a_second_run_adds_nothing(aws: Any) -> None:
+    with FakeAuth0(auth0_logs()) as fake:
+        window = window_of("2026-11-24", "2026-11-27", NOW)
+        run(aws, fake, window)
+        objects = aws["s3"].list_objects_v2(Bucket=BUCKET)["KeyCount"]
+        tally, said = run(aws, fake, window)
+    assert sum(tally.written.values()) == 0
+    assert said[-1] == "2026-11-26: Auth0 80, archived 80, missing 0, written 0"
+    assert aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="logs/")["KeyCount"] <= objects
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(aws: Any) -> None:
+    logs = auth0_logs()
+    window = window_of("2026-11-24", "2026-11-27", NOW)
+    with FakeAuth0(logs) as fake:
+        fake.fail_after_pages = 1
+        with pytest.raises(Auth0Unavailable, match="Auth0 answered 500"):
+            run(aws, fake, window)
+        partial = len(archived(aws["s3"]))
+        assert 0 < partial < len(logs)
+        fake.fail_after_pages = None
+        _, said = run(aws, fake, window)
+    assert any(line.startswith("resuming after log 900") for line in said)
+    ids = Counter(e["detail"]["log_id"] for _, e in archived(aws["s3"]))
+    assert set(ids) == {log["log_id"] for log in logs}
+    assert set(ids.values()) == {1}  # each event once
+
+
+def test_the_gap_check_counts_then_backfill_writes_exactly_the_missing(aws: Any) -> None:
+    logs = auth0_logs()
+    # The stream delivered half of 25 November: one object per hour, as Firehose writes them.
+    delivered = [log for log in logs if log["date"].startswith("2026-11-25") and int(log["log_id"]) % 2]
+    by_hour: dict[str, list[dict]] = {}
+    for log in delivered:
+        by_hour.setdefault(event_hour(log["date"]), []).append(envelope(log, ENV, SOURCE) | {"id": "from-stream"})
+    for hour, events in by_hour.items():
+        body = "".join(json.dumps(e) + "\n" for e in events).encode()
+        aws["s3"].put_object(Bucket=BUCKET, Key=f"logs/{hour}/auth0-log-archive-dev-1-x.gz", Body=gzip.compress(body))
+    window = window_of("2026-11-24T00:00", "2026-11-27", NOW)
+    with FakeAuth0(logs) as fake:
+        _, said = run(aws, fake, window, dry_run=True)
+        assert said[-3:] == [
+            "2026-11-24: Auth0 85, archived 0, missing 85",
+            f"2026-11-25: Auth0 85, archived {len(delivered)}, missing {85 - len(delivered)}",
+            "2026-11-26: Auth0 80, archived 0, missing 80",
+        ]
+        assert not [k for k, _ in archived(aws["s3"]) if "backfill" in k]  # a dry run writes nothing
+        tally, _ = run(aws, fake, window)
+    assert tally.written["2026-11-25"] == 85 - len(delivered)
+    ids = Counter(e["detail"]["log_id"] for _, e in archived(aws["s3"]))
+    assert set(ids) == {log["log_id"] for log in logs} and set(ids.values()) == {1}
+
+
+def test_a_window_older_than_auth0_holds_is_warned_about(aws: Any) -> None:
+    with FakeAuth0(auth0_logs(20)) as fake:
+        _, said = run(aws, fake, window_of("2026-11-01", "2026-11-25", NOW), dry_run=True)
+    assert said[0].startswith("warning: Auth0 holds logs from 2026-11-24T00:00:00.000Z on; those between 2026-11-01")
+
+
+def test_credentials_for_another_account_write_nothing(aws: Any) -> None:
+    other = parse_config(CONFIG.replace("123456789012", "999999999999"), "other.toml").environment("dev")
+    with FakeAuth0(auth0_logs(5)) as fake, pytest.raises(OperatorError, match="are for account 123456789012"):
+        backfill(other, aws.__getitem__, api(fake), window_of(None, None, NOW), now=NOW, out=lambda _: None)
+    assert aws["s3"].list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        (
+            "90020261124000000000000000000000000000000000000000000001",
+            Window(None, "90020261124000000000000000000000000000000000000000000001", NOW),
+        ),
+        ("2026-11-20", Window(datetime(2026, 11, 20, tzinfo=UTC), None, NOW)),
+    ],
+)
+def test_from_is_a_date_or_a_log_id(start: str, expected: Window) -> None:
+    assert window_of(start, None, NOW) == expected
+
+
+def test_make_backfill_as_users_run_it(moto_server: str, tmp_path: Any) -> None:
+    """python -m ops backfill with AUTH0_BASE_URL at the fake and AWS_ENDPOINT_URL at moto's server."""
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    s3.create_bucket(Bucket=BUCKET)
+    (tmp_path / "c.toml").write_text(CONFIG)
+    with FakeAuth0(auth0_logs(30)) as fake:
+        environ = {**os.environ, **aws_environment(moto_server), "AUTH0_ARCHIVE_CONFIG": str(tmp_path / "c.toml"),
+                   "AUTH0_DOMAIN": "acme.auth0.com", "AUTH0_BASE_URL": fake.url, "AUTH0_API_TOKEN": "fake-management-token"}  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "ops",
+            "backfill",
+            "--env",
+            "dev",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-25",
+        ]
+        result = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("2026-11-24: Auth0 30, archived 0, missing 30, written 30")
+    assert sum(1 for _ in s3.list_objects_v2(Bucket=BUCKET, Prefix="logs/")["Contents"]) >= 1
+
+
+def test_make_backfill_without_auth0_credentials_says_what_it_needs(tmp_path: Any) -> None:
+    (tmp_path / "c.toml").write_text(CONFIG)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AUTH0_")}
+    environ["AUTH0_ARCHIVE_CONFIG"] = str(tmp_path / "c.toml")
+    result = subprocess.run([sys.executable, "-m", "ops", "backfill", "--env", "dev"], cwd=ROOT, env=environ,
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: backfill reads Auth0's Management API: set AUTH0_DOMAIN")
+    assert "Traceback" not in result.stderr
