@@ -150,6 +150,12 @@ class ArchiveStack(TerraformStack):
                 value=f"{queries.database.name}.{queries.table.name}",
                 description="Glue table over the archive",
             )
+            TerraformOutput(
+                self,
+                "athena_view",
+                value=f"{queries.database.name}.{queries.view.name}",
+                description="Each Auth0 event once, with its event_time: the view to query",
+            )
 
         for output, value, description in (
             ("archive_bucket_name", bucket.name, "S3 bucket that keeps the Auth0 logs"),

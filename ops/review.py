@@ -149,7 +149,9 @@ DESCRIBE: dict[str, Callable[[Resource], str]] = {
     "aws_sns_topic_subscription": lambda r: f"  subscription {r['protocol']} {r['endpoint']}",
     "aws_cloudwatch_metric_alarm": _alarm,
     "aws_glue_catalog_table": lambda r: (
-        f"table {r['name']} over {r['storage_descriptor']['location']}, hourly "
+        f"view {r['name']}: each event once, by event time"
+        if r.get("table_type") == "VIRTUAL_VIEW"
+        else f"table {r['name']} over {r['storage_descriptor']['location']}, hourly "
         f"partitions projected from {r['parameters']['projection.dt.range'].split(',')[0]}"
     ),
     "aws_athena_workgroup": lambda r: (

@@ -10,7 +10,7 @@ from tests.terraform_reader import literal_value
 def test_table_reads_the_archive_bucket_with_projection(prod: dict) -> None:
     bucket, _ = named(prod, "aws_s3_bucket", "archive_bucket")
     database, db = only(prod, "aws_glue_catalog_database")
-    _, table = only(prod, "aws_glue_catalog_table")
+    _, table = named(prod, "aws_glue_catalog_table", "queries_table")
     assert db["name"] == "auth0_log_archive_prod"
     assert table["database_name"] == ref("aws_glue_catalog_database", database, "name")
     assert table["table_type"] == "EXTERNAL_TABLE"
@@ -22,7 +22,7 @@ def test_table_reads_the_archive_bucket_with_projection(prod: dict) -> None:
     template = table["parameters"]["storage.location.template"]
     assert literal_value(template, {bucket_id: "BUCKET"}) == "s3://BUCKET/logs/${dt}/"
     assert table["parameters"]["projection.dt.range"] == "NOW-400DAYS,NOW"
-    assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "Firehose hour, UTC"}]
+    assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "the hour the event happened, UTC"}]
     serde = table["storage_descriptor"]["ser_de_info"]
     assert serde["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"
     assert "crawler" not in " ".join(prod["resource"])
@@ -68,3 +68,26 @@ def test_athena_can_be_left_out(variant_stacks: dict[str, dict]) -> None:
     for resource_type in ("aws_athena_workgroup", "aws_glue_catalog_table", "aws_athena_named_query"):
         assert resources(doc, resource_type) == {}
     assert "athena_workgroup" not in doc["output"]
+
+
+def test_the_deduplicating_view_is_stored_as_athena_stores_views(prod: dict) -> None:
+    """Athena keeps a view in Glue as a VIRTUAL_VIEW whose original text is "/* Presto View: <base64 JSON> */"."""
+    import base64
+    import json
+
+    from modules.contract.athena_table import VIEW, VIEW_COLUMNS, VIEW_SQL
+
+    database, _ = only(prod, "aws_glue_catalog_database")
+    _, view = named(prod, "aws_glue_catalog_table", "queries_view")
+    assert view["name"] == VIEW and view["table_type"] == "VIRTUAL_VIEW"
+    assert view["database_name"] == ref("aws_glue_catalog_database", database, "name")
+    assert view["parameters"] == {"presto_view": "true", "comment": "Presto View"}
+    assert view["view_expanded_text"] == "/* Presto View */"
+    text = literal_value(view["view_original_text"])
+    assert text.startswith("/* Presto View: ") and text.endswith(" */")
+    definition = json.loads(base64.b64decode(text.removeprefix("/* Presto View: ").removesuffix(" */")))
+    assert definition["originalSql"] == VIEW_SQL
+    assert definition["catalog"] == "awsdatacatalog" and definition["schema"] == "auth0_log_archive_prod"
+    assert [(c["name"], c["type"]) for c in definition["columns"]] == [(n, p) for n, _, p in VIEW_COLUMNS]
+    glue_columns = [(c["name"], c["type"]) for c in view["storage_descriptor"]["columns"]]
+    assert glue_columns == [(n, h) for n, h, _ in VIEW_COLUMNS]

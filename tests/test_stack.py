@@ -78,11 +78,13 @@ def test_outputs_reference_the_resources(dev: dict) -> None:
     archive, _ = only(dev, "aws_cloudwatch_event_archive")
     topic, _ = only(dev, "aws_sns_topic")
     database, _ = only(dev, "aws_glue_catalog_database")
-    table, _ = only(dev, "aws_glue_catalog_table")
+    table, _ = named(dev, "aws_glue_catalog_table", "queries_table")
     workgroup, _ = only(dev, "aws_athena_workgroup")
     assert {name: out["value"] for name, out in dev["output"].items()} == {
         "athena_workgroup": ref("aws_athena_workgroup", workgroup, "name"),
         "athena_table": f"{ref('aws_glue_catalog_database', database, 'name')}.{ref('aws_glue_catalog_table', table, 'name')}",
+        "athena_view": f"{ref('aws_glue_catalog_database', database, 'name')}."
+        f"{ref('aws_glue_catalog_table', named(dev, 'aws_glue_catalog_table', 'queries_view')[0], 'name')}",
         "archive_bucket_name": ref("aws_s3_bucket", bucket, "id"),
         "access_log_bucket_name": ref("aws_s3_bucket", logs, "id"),
         "delivery_stream_arn": ref("aws_kinesis_firehose_delivery_stream", stream, "arn"),

@@ -60,7 +60,7 @@ def test_every_stack_requires_a_terraform_with_s3_native_locking(every_stack: di
 
 def test_the_old_glue_location_template_is_refused(prod: dict) -> None:
     broken = copy.deepcopy(prod)
-    table_name, table = only(broken, "aws_glue_catalog_table")
+    table_name, table = named(broken, "aws_glue_catalog_table", "queries_table")
     bucket, _ = named(broken, "aws_s3_bucket", "archive_bucket")
     table["parameters"]["storage.location.template"] = f"s3://${{aws_s3_bucket.{bucket}.id}}/logs/${{dt}}/"
     assert stack_problems(broken, "prod") == [

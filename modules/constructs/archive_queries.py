@@ -18,7 +18,10 @@ from modules.contract.athena_table import (
     SERDE,
     SERDE_PARAMETERS,
     TABLE,
+    VIEW,
+    VIEW_COLUMNS,
     location,
+    presto_view_text,
     projection,
     projection_start,
 )
@@ -72,7 +75,9 @@ class ArchiveQueries(Construct):
             description="Auth0 tenant logs archived by this stack",
         )
         columns = [glue.GlueCatalogTableStorageDescriptorColumns(name=name, type=kind) for name, kind in ENVELOPE]
-        hour = glue.GlueCatalogTablePartitionKeys(name=PARTITION, type="string", comment="Firehose hour, UTC")
+        hour = glue.GlueCatalogTablePartitionKeys(
+            name=PARTITION, type="string", comment="the hour the event happened, UTC"
+        )
         self.table = glue.GlueCatalogTable(
             self,
             "table",
@@ -101,6 +106,22 @@ class ArchiveQueries(Construct):
                 columns=columns,
             ),
         )
+        # Athena's own form of a view in Glue (what CREATE VIEW stores): one row per event.
+        self.view = glue.GlueCatalogTable(
+            self,
+            "view",
+            database_name=self.database.name,
+            name=VIEW,
+            description="Auth0 log events, each once, with a typed event_time: query this",
+            table_type="VIRTUAL_VIEW",
+            view_original_text=literal(presto_view_text(database_name)),
+            view_expanded_text="/* Presto View */",
+            parameters={"presto_view": "true", "comment": "Presto View"},
+            storage_descriptor=glue.GlueCatalogTableStorageDescriptor(
+                columns=[glue.GlueCatalogTableStorageDescriptorColumns(name=n, type=t) for n, t, _ in VIEW_COLUMNS],
+            ),
+            depends_on=[self.table],
+        )
         self.workgroup = athena.AthenaWorkgroup(
             self,
             "workgroup",
@@ -126,7 +147,8 @@ class ArchiveQueries(Construct):
                 self,
                 query.name.replace("-", "_"),
                 name=query.name,
-                description=query.description,
+                description=query.description
+                + (f" (parameters: {', '.join(query.parameters)})" if query.parameters else ""),
                 database=self.database.name,
                 workgroup=self.workgroup.id,
                 query=literal(query.sql),

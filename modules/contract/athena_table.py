@@ -1,18 +1,20 @@
-"""The Athena table over the archive, and the queries a security team runs on day one.
+"""The Athena table over the archive, its deduplicating view, and the queries a security team runs.
 
-Plain data (no cdktf): the columns, the partition projection and the SQL are
-tested on their own (tests/test_auth0_log_table.py) against Auth0's log
-schemas, the Firehose prefix and a Trino SQL parser.
+Plain data (no cdktf): the columns, the partition projection, the view and the SQL are tested on
+their own (tests/test_athena_table.py) against Auth0's log schemas and the Firehose layout, and the
+queries run on a real SQL engine over Firehose-shaped objects (tests/test_athena_queries.py).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 
-from modules.contract.naming import LOG_PREFIX, TIME_LAYOUT
+from modules.contract.naming import LOG_PREFIX
 
 TABLE = "auth0_logs"
-PARTITION = "dt"  # the Firehose hour, "yyyy/MM/dd/HH" (UTC)
+PARTITION = "dt"  # the hour the event happened, "yyyy/MM/dd/HH" (UTC): see naming.EVENT_HOUR_QUERY
 PARTITION_FORMAT = "yyyy/MM/dd/HH"
 
 # Fields of `detail.data`, typed from Auth0's log schemas: every field present in
@@ -20,30 +22,60 @@ PARTITION_FORMAT = "yyyy/MM/dd/HH"
 # or that are objects (details, auth0_client, scope, ...) stay JSON strings:
 # json_extract_scalar(detail.data.details, '$.error.message').
 DATA_FIELDS: tuple[tuple[str, str], ...] = (
-    ("date", "string"), ("type", "string"), ("description", "string"), ("log_id", "string"),
-    ("tenant_name", "string"), ("environment_name", "string"), ("is_mobile", "boolean"),
-    ("user_agent", "string"), ("ip", "string"), ("client_ip", "string"), ("hostname", "string"),
-    ("user_id", "string"), ("user_name", "string"), ("identity_user_id", "string"),
-    ("client_id", "string"), ("client_name", "string"), ("connection", "string"), ("connection_id", "string"),
-    ("strategy", "string"), ("strategy_type", "string"), ("organization_id", "string"),
-    ("organization_name", "string"), ("audience", "string"), ("agent_id", "string"),
-    ("external_agent_id", "string"), ("scope", "string"), ("details", "string"), ("auth0_client", "string"),
-    ("security_context", "string"), ("references", "string"),
-)  # fmt: skip
+    ("date", "string"),
+    ("type", "string"),
+    ("description", "string"),
+    ("log_id", "string"),
+    ("tenant_name", "string"),
+    ("environment_name", "string"),
+    ("is_mobile", "boolean"),
+    ("user_agent", "string"),
+    ("ip", "string"),
+    ("client_ip", "string"),
+    ("hostname", "string"),
+    ("user_id", "string"),
+    ("user_name", "string"),
+    ("identity_user_id", "string"),
+    ("client_id", "string"),
+    ("client_name", "string"),
+    ("connection", "string"),
+    ("connection_id", "string"),
+    ("strategy", "string"),
+    ("strategy_type", "string"),
+    ("organization_id", "string"),
+    ("organization_name", "string"),
+    ("audience", "string"),
+    ("agent_id", "string"),
+    ("external_agent_id", "string"),
+    ("scope", "string"),
+    ("details", "string"),
+    ("auth0_client", "string"),
+    ("security_context", "string"),
+    ("references", "string"),
+)
 
 # The EventBridge envelope; "detail-type" is read through the SerDe mapping below.
 ENVELOPE: tuple[tuple[str, str], ...] = (
-    ("version", "string"), ("id", "string"), ("detail_type", "string"), ("source", "string"),
-    ("account", "string"), ("time", "string"), ("region", "string"), ("resources", "array<string>"),
-    ("detail", "struct<log_id:string,data:struct<"
-     + ",".join(f"{name}:{kind}" for name, kind in DATA_FIELDS) + ">>"),
-)  # fmt: skip
+    ("version", "string"),
+    ("id", "string"),
+    ("detail_type", "string"),
+    ("source", "string"),
+    ("account", "string"),
+    ("time", "string"),
+    ("region", "string"),
+    ("resources", "array<string>"),
+    ("detail", "struct<log_id:string,data:struct<" + ",".join(f"{name}:{kind}" for name, kind in DATA_FIELDS) + ">>"),
+)
 
 SERDE = "org.openx.data.jsonserde.JsonSerDe"
 SERDE_PARAMETERS = {
     "mapping.detail_type": "detail-type",
-    # A malformed line must not fail a whole query over a year of logs.
+    # A malformed line must not fail a whole query over a year of logs; it reads as a row of NULLs,
+    # which the query "unparseable-lines" finds.
     "ignore.malformed.json": "true",
+    # Every mapped key is lowercase already; case-insensitive matching lowercases nested keys in some
+    # readers, and JSON text inside details ($.response.statusCode) would then read as NULL.
+    "case.insensitive": "false",
 }
 
 
@@ -84,7 +116,169 @@ def projection_start(start_date: str | None, expire_after_days: int) -> str:
     return start_date.replace("-", "/") + "/00"
 
 
-assert TIME_LAYOUT == "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"  # = PARTITION_FORMAT
+# --- Auth0's log types by category --------------------------------------------------------------
+# The log stream filter categories and the event codes Auth0 lists in each: "Log Stream Filters",
+# https://auth0.com/docs/customize/log-streams/event-filters (read 2026-11-27). "fapi" (Failed API
+# Operation) is on Auth0's "Log Event Type Codes" page; the MFA codes are every gd_* type of Auth0's
+# log schemas (../shared/auth0-log-schemas) and "mfar" (MFA required). Queries pick codes from here only.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "auth.login.fail": ("f", "fc", "fco", "fcoa", "fens", "fp", "fu"),
+    "auth.login.notification": ("w",),
+    "auth.login.success": ("s", "scoa", "sens"),
+    "auth.logout.fail": ("flo", "oidc_backchannel_logout_failed"),
+    "auth.logout.success": ("oidc_backchannel_logout_succeeded", "slo"),
+    "auth.signup.fail": ("fs",),
+    "auth.signup.success": ("ss",),
+    "auth.silent_auth.fail": ("fsa",),
+    "auth.silent_auth.success": ("ssa",),
+    "auth.token_exchange.fail": (
+        "feacft",
+        "feccft",
+        "fede",
+        "feoobft",
+        "feotpft",
+        "fepft",
+        "fepotpft",
+        "fercft",
+        "ferrt",
+        "fertft",
+    ),
+    "auth.token_exchange.success": ("seacft", "seccft", "sede", "seoobft", "seotpft", "sepft", "sercft", "sertft"),
+    "management.fail": ("fapi",),
+    "management.success": ("sapi", "mgmt_api_read"),
+    "system.notification": (
+        "admin_update_launch",
+        "api_limit",
+        "coff",
+        "con",
+        "depnote",
+        "fcpro",
+        "fui",
+        "limit_delegation",
+        "limit_mu",
+        "limit_wc",
+        "sys_os_update_start",
+        "sys_os_update_end",
+        "sys_update_start",
+        "sys_update_end",
+    ),
+    "user.fail": (
+        "fce",
+        "fcp",
+        "fcpn",
+        "fcpr",
+        "fcu",
+        "fd",
+        "fdeaz",
+        "fdecc",
+        "fdu",
+        "fn",
+        "fv",
+        "fvr",
+        "ss_sso_failure",
+    ),
+    "user.notification": (
+        "cs",
+        "gd_enrollment_complete",
+        "gd_start_enroll",
+        "gd_unenroll",
+        "gd_update_device_account",
+        "ss_sso_info",
+        "ublkdu",
+    ),
+    "user.success": ("sce", "scp", "scpn", "scpr", "scu", "sdu", "srrt", "ss_sso_success", "sui", "sv", "svr"),
+    "scim": ("sscim", "fscim"),
+}
+# Groups within those, by what an incident responder asks (each from the codes' own descriptions).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "blocks": ("limit_wc", "limit_mu", "limit_sul", "limit_delegation"),
+    "breached_passwords": ("pwd_leak", "reset_pwd_leak"),
+    "unblocks": ("ublkdu",),
+    "refresh_token_reuse": ("ferrt",),  # "Failed Exchange of Rotating Refresh Token … reuse is detected"
+    "password_and_email_changes": ("scp", "fcp", "scpr", "fcpr", "sce", "fce"),
+    "mfa": (
+        "mfar",
+        "gd_auth_email_verification",
+        "gd_auth_failed",
+        "gd_auth_rejected",
+        "gd_auth_succeed",
+        "gd_enrollment_complete",
+        "gd_otp_rate_limit_exceed",
+        "gd_recovery_failed",
+        "gd_recovery_succeed",
+        "gd_send_email",
+        "gd_send_email_verification",
+        "gd_send_pn",
+        "gd_send_pn_failure",
+        "gd_send_sms",
+        "gd_send_sms_failure",
+        "gd_send_voice",
+        "gd_send_voice_failure",
+        "gd_start_auth",
+        "gd_start_enroll",
+        "gd_start_enroll_failed",
+        "gd_tenant_update",
+        "gd_unenroll",
+        "gd_update_device_account",
+        "gd_webauthn_challenge_failed",
+        "gd_webauthn_enrollment_failed",
+    ),
+}
+
+
+def codes(*names: str) -> str:
+    """The SQL list of the type codes of the named categories and groups."""
+    found = sorted({code for name in names for code in {**CATEGORIES, **GROUPS}[name]})
+    return ", ".join(f"'{code}'" for code in found)
+
+
+# --- the deduplicating view --------------------------------------------------------------------------
+# Auth0 delivers at least once, and retries, replays, redrives and backfills add copies. Copies of an
+# event share its log_id and its hour (the archive files by event time), so the view keeps one row per
+# (dt, log_id): a filter on dt still prunes partitions through it.
+VIEW = "auth0_events"
+VIEW_SQL = f"""SELECT from_iso8601_timestamp(detail.data.date) AS event_time,
+       detail.log_id AS log_id,
+       detail.data.type AS type,
+       detail.data AS data,
+       id AS event_id,
+       "time" AS received,
+       {PARTITION}
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY {PARTITION}, detail.log_id ORDER BY "time", id) AS copy
+  FROM {TABLE}
+  WHERE detail.log_id IS NOT NULL
+)
+WHERE copy = 1"""
+PRESTO_TYPES = {"string": "varchar", "boolean": "boolean"}
+VIEW_COLUMNS: tuple[tuple[str, str, str], ...] = (  # name, Hive type (Glue), Presto type (the view's text)
+    ("event_time", "timestamp", "timestamp(3) with time zone"),
+    ("log_id", "string", "varchar"),
+    ("type", "string", "varchar"),
+    (
+        "data",
+        "struct<" + ",".join(f"{n}:{k}" for n, k in DATA_FIELDS) + ">",
+        "row(" + ", ".join(f"{n} {PRESTO_TYPES[k]}" for n, k in DATA_FIELDS) + ")",
+    ),
+    ("event_id", "string", "varchar"),
+    ("received", "string", "varchar"),
+    (PARTITION, "string", "varchar"),
+)
+
+
+def presto_view_text(database: str) -> str:
+    """The view as Athena stores it in Glue: "/* Presto View: <base64 of its JSON definition> */".
+    https://docs.aws.amazon.com/athena/latest/ug/views.html (Athena creates views this way)"""
+    definition = {
+        "originalSql": VIEW_SQL,
+        "catalog": "awsdatacatalog",
+        "schema": database,
+        "columns": [{"name": name, "type": presto} for name, _, presto in VIEW_COLUMNS],
+    }
+    return f"/* Presto View: {base64.b64encode(json.dumps(definition).encode()).decode()} */"
+
+
+# --- the named queries ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -92,82 +286,203 @@ class NamedQuery:
     name: str
     description: str
     sql: str
+    parameters: tuple[str, ...] = ()  # what each ? stands for, in order
 
 
-LAST_24_HOURS = f"{PARTITION} >= date_format(current_timestamp - INTERVAL '24' HOUR, '%Y/%m/%d/%H')"
-LAST_30_DAYS = f"{PARTITION} >= date_format(current_timestamp - INTERVAL '30' DAY, '%Y/%m/%d/%H')"
+def last(hours: int, alias: str = "") -> str:
+    """An exact window of the last ``hours``, with the partitions it needs (the hour it starts in, on)."""
+    since = f"current_timestamp - INTERVAL '{hours}' HOUR"
+    of = f"{alias}." if alias else ""
+    return f"{of}{PARTITION} >= date_format({since}, '%Y/%m/%d/%H') AND {of}event_time >= {since}"
+
 
 NAMED_QUERIES = (
     NamedQuery(
         "failed-logins-by-ip-last-24h",
-        "Failed logins (f, fp, fu) per source IP in the last 24 hours, most first",
-        f"""SELECT detail.data.ip AS ip,
+        "Failed logins (Auth0's auth.login.fail category) per source IP in the last 24 hours, most first",
+        f"""SELECT data.ip AS ip,
        count(*) AS failures,
-       count(DISTINCT detail.data.user_name) AS accounts_tried,
-       min(detail.data.date) AS first_seen,
-       max(detail.data.date) AS last_seen
-FROM {TABLE}
-WHERE {LAST_24_HOURS}
-  AND detail.data.type IN ('f', 'fp', 'fu')
-GROUP BY detail.data.ip
-ORDER BY failures DESC
+       count(DISTINCT data.user_name) AS accounts_tried,
+       min(event_time) AS first_seen,
+       max(event_time) AS last_seen
+FROM {VIEW}
+WHERE {last(24)}
+  AND type IN ({codes("auth.login.fail")})
+GROUP BY data.ip
+ORDER BY failures DESC, ip
 LIMIT 100""",
     ),
     NamedQuery(
         "logins-per-application-and-connection-per-day",
-        "Successful logins (s) per day, application and connection, last 30 days",
-        f"""SELECT substr(detail.data.date, 1, 10) AS day,
-       detail.data.client_name AS application,
-       detail.data.connection AS connection,
+        "Successful logins (auth.login.success) per day, application and connection, last 30 days",
+        f"""SELECT date_format(event_time, '%Y-%m-%d') AS day,
+       data.client_name AS application,
+       data.connection AS connection,
        count(*) AS logins,
-       count(DISTINCT detail.data.user_id) AS users
-FROM {TABLE}
-WHERE {LAST_30_DAYS}
-  AND detail.data.type = 's'
+       count(DISTINCT data.user_id) AS users
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("auth.login.success")})
 GROUP BY 1, 2, 3
-ORDER BY day DESC, logins DESC""",
+ORDER BY day DESC, logins DESC, application, connection""",
     ),
     NamedQuery(
-        "blocked-accounts-and-breached-passwords",
-        "Blocked accounts and IPs (limit_wc, limit_mu, limit_sul) and breached-password detections, last 30 days",
-        f"""SELECT detail.data.date AS at,
-       detail.data.type AS type,
-       detail.data.description AS description,
-       detail.data.ip AS ip,
-       detail.data.user_name AS user_name,
-       detail.data.user_id AS user_id
-FROM {TABLE}
-WHERE {LAST_30_DAYS}
-  AND detail.data.type IN ('limit_wc', 'limit_mu', 'limit_sul', 'pwd_leak', 'reset_pwd_leak')
-ORDER BY at DESC""",
+        "blocks-and-breached-passwords",
+        "Blocked IPs and accounts, and logins or resets with a breached password, last 30 days",
+        f"""SELECT event_time, type, data.description AS description, data.ip AS ip,
+       data.user_name AS user_name, data.user_id AS user_id
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("blocks", "breached_passwords")})
+ORDER BY event_time DESC, log_id""",
     ),
     NamedQuery(
-        "management-api-changes-by-client",
-        "Management API changes (sapi: POST, PUT, PATCH, DELETE) per client, last 30 days",
-        f"""SELECT detail.data.client_name AS client,
-       detail.data.client_id AS client_id,
-       json_extract_scalar(detail.data.details, '$.request.method') AS method,
-       json_extract_scalar(detail.data.details, '$.request.path') AS path,
-       count(*) AS changes,
-       max(detail.data.date) AS last_change
-FROM {TABLE}
-WHERE {LAST_30_DAYS}
-  AND detail.data.type = 'sapi'
-GROUP BY 1, 2, 3, 4
-ORDER BY changes DESC""",
+        "management-api-by-actor",
+        "Management API operations, successful and failed (management.success, management.fail), last 30 days, "
+        "with who acted (details.request.auth)",
+        f"""SELECT json_extract_scalar(data.details, '$.request.auth.user.user_id') AS acting_user,
+       json_extract_scalar(data.details, '$.request.auth.strategy') AS auth_strategy,
+       data.client_id AS client_id,
+       type,
+       json_extract_scalar(data.details, '$.request.method') AS method,
+       json_extract_scalar(data.details, '$.request.path') AS path,
+       count(*) AS operations,
+       max(event_time) AS last_at
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("management.success", "management.fail")})
+GROUP BY 1, 2, 3, 4, 5, 6
+ORDER BY operations DESC, path NULLS LAST, type, client_id, acting_user NULLS LAST, method NULLS LAST""",
     ),
     NamedQuery(
         "events-of-one-user",
-        "Every event of one user in the last 30 days: run with the user id (e.g. 'auth0|123') as parameter",
-        f"""SELECT detail.data.date AS at,
-       detail.data.type AS type,
-       detail.data.description AS description,
-       detail.data.ip AS ip,
-       detail.data.client_name AS application,
-       detail.data.user_agent AS user_agent
+        "Every event of one user id (e.g. 'auth0|123') in the last 30 days",
+        f"""SELECT event_time, type, data.description AS description, data.ip AS ip,
+       data.client_name AS application, data.user_agent AS user_agent
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND data.user_id = ?
+ORDER BY event_time, log_id""",
+        ("user id",),
+    ),
+    NamedQuery(
+        "events-of-one-user-name",
+        "Every event of one user name or e-mail in the last 30 days: failed logins for unknown users (fu) "
+        "carry no user id",
+        f"""SELECT event_time, type, data.description AS description, data.ip AS ip, data.user_id AS user_id
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND lower(data.user_name) = lower(?)
+ORDER BY event_time, log_id""",
+        ("user name or e-mail",),
+    ),
+    NamedQuery(
+        "events-of-one-ip",
+        "Every event from one IP address, as far back as the archive goes (scans all of it, within the "
+        "workgroup's limit)",
+        f"""SELECT event_time, type, data.description AS description, data.user_name AS user_name,
+       data.user_id AS user_id, data.client_name AS application
+FROM {VIEW}
+WHERE data.ip = ?
+ORDER BY event_time, log_id""",
+        ("IP address",),
+    ),
+    NamedQuery(
+        "login-after-failures-by-ip",
+        "A successful login from an IP that failed 5 or more logins in the hour before it, last 7 days",
+        f"""SELECT success.data.ip AS ip, success.data.user_id AS user_id, success.event_time AS logged_in_at,
+       count(failure.log_id) AS failures_in_the_hour_before
+FROM {VIEW} success
+JOIN {VIEW} failure
+  ON failure.data.ip = success.data.ip
+ AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
+ AND failure.type IN ({codes("auth.login.fail")})
+ AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
+WHERE success.type IN ({codes("auth.login.success")})
+  AND {last(7 * 24, "success")}
+GROUP BY 1, 2, 3
+HAVING count(failure.log_id) >= 5
+ORDER BY logged_in_at, ip""",
+    ),
+    NamedQuery(
+        "login-after-failures-by-user",
+        "A successful login of a user name that failed 5 or more logins in the hour before it, last 7 days",
+        f"""SELECT lower(success.data.user_name) AS user_name, success.data.ip AS ip,
+       success.event_time AS logged_in_at, count(failure.log_id) AS failures_in_the_hour_before
+FROM {VIEW} success
+JOIN {VIEW} failure
+  ON lower(failure.data.user_name) = lower(success.data.user_name)
+ AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
+ AND failure.type IN ({codes("auth.login.fail")})
+ AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
+WHERE success.type IN ({codes("auth.login.success")})
+  AND {last(7 * 24, "success")}
+GROUP BY 1, 2, 3
+HAVING count(failure.log_id) >= 5
+ORDER BY logged_in_at, user_name""",
+    ),
+    NamedQuery(
+        "password-spraying-and-bursts",
+        "Failed logins per IP in 5-minute buckets, last 24 hours: many user names from one IP is spraying, "
+        "many failures a burst (10 or more either way)",
+        f"""SELECT data.ip AS ip,
+       from_unixtime(floor(to_unixtime(event_time) / 300) * 300) AS bucket,
+       count(*) AS failures,
+       count(DISTINCT lower(data.user_name)) AS user_names
+FROM {VIEW}
+WHERE {last(24)}
+  AND type IN ({codes("auth.login.fail")})
+GROUP BY 1, 2
+HAVING count(*) >= 10 OR count(DISTINCT lower(data.user_name)) >= 10
+ORDER BY bucket, ip""",
+    ),
+    NamedQuery(
+        "mfa-events",
+        "Multi-factor authentication events (prompts, challenges, enrolments, failures), last 7 days",
+        f"""SELECT event_time, type, data.description AS description, data.user_id AS user_id, data.ip AS ip
+FROM {VIEW}
+WHERE {last(7 * 24)}
+  AND type IN ({codes("mfa")})
+ORDER BY event_time, log_id""",
+    ),
+    NamedQuery(
+        "password-and-email-changes",
+        "Password and e-mail changes and change requests, successful or not, last 30 days",
+        f"""SELECT event_time, type, data.description AS description, data.user_id AS user_id,
+       data.user_name AS user_name, data.ip AS ip
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("password_and_email_changes")})
+ORDER BY event_time, log_id""",
+    ),
+    NamedQuery(
+        "refresh-token-reuse",
+        "Refresh tokens presented again after rotation (ferrt: reuse detected), last 30 days",
+        f"""SELECT event_time, data.user_id AS user_id, data.client_name AS application, data.ip AS ip,
+       data.description AS description
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("refresh_token_reuse")})
+ORDER BY event_time, log_id""",
+    ),
+    NamedQuery(
+        "unblocks",
+        "Blocks released (ublkdu) and who they were for, last 30 days",
+        f"""SELECT event_time, data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip,
+       data.description AS description
+FROM {VIEW}
+WHERE {last(30 * 24)}
+  AND type IN ({codes("unblocks")})
+ORDER BY event_time, log_id""",
+    ),
+    NamedQuery(
+        "unparseable-lines",
+        "Lines the JSON SerDe could not read (they read as all-NULL rows), by object, last 30 days",
+        f"""SELECT "$path" AS object, {PARTITION}, count(*) AS lines
 FROM {TABLE}
-WHERE {LAST_30_DAYS}
-  AND detail.data.user_id = ?
-ORDER BY at""",
+WHERE {PARTITION} >= date_format(current_timestamp - INTERVAL '720' HOUR, '%Y/%m/%d/%H')
+  AND id IS NULL AND detail IS NULL AND source IS NULL
+GROUP BY 1, 2
+ORDER BY {PARTITION}, object""",
     ),
 )
