@@ -30,6 +30,7 @@ test: install
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
 	$(PIPENV) run python -m modules.contract.validation --docs docs/configuration.md docs/security.md
+	$(PIPENV) run python -m ops cost --docs docs/cost.md
 
 lint: install
 	$(PIPENV) run ruff check .

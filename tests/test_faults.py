@@ -124,3 +124,13 @@ def test_deleted_versions_are_reported_and_overwrites_kept(prod: dict) -> None:
     versioning = next(v for v in resources(prod, "aws_s3_bucket_versioning").values()
                       if v["bucket"] == ref("aws_s3_bucket", archive, "id"))  # fmt: skip
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
+
+
+def test_the_fault_table_in_the_docs_is_the_declared_one() -> None:
+    from modules.contract.docs import with_generated_tables
+    from modules.contract.faults import fault_table
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "security.md").read_text()
+    assert fault_table() in text
+    assert with_generated_tables(text) == text, "run make docs"

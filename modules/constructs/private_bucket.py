@@ -115,7 +115,7 @@ class PrivateBucket(Construct):
             bucket=bucket,
             # The default since 2024 skips objects under 128 KiB, which a quiet
             # tenant's hourly log objects often are; they must age out too.
-            transition_default_minimum_object_size="varies_by_storage_class",
+            transition_default_minimum_object_size="all_storage_classes_128K",
             rule=lifecycle_rules(retention),
             # Lifecycle rules on noncurrent versions need versioning first.
             depends_on=[self.versioning],
