@@ -19,7 +19,7 @@ export PIPENV_NOSPIN := 1
 # jsii flags Node 20 as end of life; it works, and the banner buries our output.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill install check-node clean
+.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
 
 synth: install
 	$(PIPENV) run python main.py
@@ -105,6 +105,11 @@ replay: install
 
 redrive: install
 	$(PIPENV) run python -m ops redrive --env "$(ENV)"
+
+# make restore ENV=prod FROM=2025-11-01 TO=2025-12-01 [TIER=Bulk|Standard|Expedited] [DAYS=7] [YES=1] [STATUS=1]
+restore: install
+	$(PIPENV) run python -m ops restore --env "$(ENV)" --from "$(FROM)" --to "$(TO)" --tier "$(or $(TIER),Bulk)" \
+	  --days "$(or $(DAYS),7)" $(if $(YES),--yes) $(if $(STATUS),--status)
 
 # make backfill ENV=prod [FROM=2026-11-01|<log id>] [TO=2026-11-20T12:00] [DRY_RUN=1], with Auth0 credentials
 backfill: install

@@ -8,6 +8,7 @@
   replay    replays a window of events from the replay archive into the ingest rule
   redrive   moves the dead-letter queue's events back into the Firehose stream
   backfill  copies into the archive the Auth0 logs it is missing (Auth0 still holds 1 to 30 days)
+  restore   restores a window of the archive from Glacier so that Athena reads it (or reports where it stands)
   cost      what each environment costs per month (python -m ops cost --help)
 
 Only the contract is imported here: a command that needs a synth runs main.py.
@@ -52,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     commands = root.add_subparsers(dest="command", required=True)
-    for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive", "backfill"):
+    for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive", "backfill", "restore"):
         command = commands.add_parser(name)
         command.add_argument("--env", help="the environment, as named in the configuration")
         if name == "verify":
@@ -63,6 +64,13 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--from", dest="start", required=True, help="UTC, YYYY-MM-DD[THH:MM]")
             command.add_argument("--to", dest="end", required=True, help="UTC, YYYY-MM-DD[THH:MM] (excluded)")
             command.add_argument("--no-wait", action="store_true", help="start it and return")
+        if name == "restore":
+            command.add_argument("--from", dest="start", required=True, help="UTC, YYYY-MM-DD[THH:MM]")
+            command.add_argument("--to", dest="end", required=True, help="UTC, YYYY-MM-DD[THH:MM] (excluded)")
+            command.add_argument("--tier", default="Bulk", help="Bulk (default), Standard or Expedited")
+            command.add_argument("--days", type=int, default=7, help="how long restored copies stay (default 7)")
+            command.add_argument("--yes", action="store_true", help="do not ask before restoring (scripts)")
+            command.add_argument("--status", action="store_true", help="only report where the restores stand")
         if name == "backfill":
             command.add_argument("--from", dest="start", help="a date, a UTC time or a log id (default: the oldest)")
             command.add_argument("--to", dest="end", help="a UTC time, excluded (default: now)")
@@ -125,25 +133,57 @@ def run(args: argparse.Namespace, env: Any) -> int:
         start, end = parse_moment(args.start, "FROM"), parse_moment(args.end, "TO")
         aws_errors(lambda: replay(env, session_client(env), start, end, wait=not args.no_wait))
     elif args.command == "backfill":
-        from datetime import UTC, datetime
-
-        from ops.auth0_api import Auth0Api
-        from ops.backfill import backfill, window_of
-
-        auth0 = Auth0Api.from_environment(os.environ, env.auth0.domain if env.auth0 else None)
-        if auth0 is None:
-            raise OperatorError(
-                "backfill reads Auth0's Management API: set AUTH0_DOMAIN (or manage the stream here) and "
-                "AUTH0_API_TOKEN, or AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (scope read:logs)",
-                2,
-            )
-        window = window_of(args.start, args.end, datetime.now(UTC))
-        aws_errors(lambda: backfill(env, session_client(env), auth0, window, dry_run=args.dry_run))
+        backfill_command(args, env)
+    elif args.command == "restore":
+        return restore_command(args, env)
     elif args.command == "redrive":
         from ops.recovery import redrive
 
         result = aws_errors(lambda: redrive(env, session_client(env)))
         return 0 if not result.refused else 1
+    return 0
+
+
+def backfill_command(args: argparse.Namespace, env: Any) -> None:
+    from datetime import UTC, datetime
+
+    from ops.auth0_api import Auth0Api
+    from ops.backfill import backfill, window_of
+    from ops.common import session_client
+
+    auth0 = Auth0Api.from_environment(os.environ, env.auth0.domain if env.auth0 else None)
+    if auth0 is None:
+        raise OperatorError(
+            "backfill reads Auth0's Management API: set AUTH0_DOMAIN (or manage the stream here) and "
+            "AUTH0_API_TOKEN, or AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (scope read:logs)",
+            2,
+        )
+    window = window_of(args.start, args.end, datetime.now(UTC))
+    aws_errors(lambda: backfill(env, session_client(env), auth0, window, dry_run=args.dry_run))
+
+
+def restore_command(args: argparse.Namespace, env: Any) -> int:
+    from ops.common import session_client
+    from ops.cost_model import Prices
+    from ops.recovery import parse_moment
+    from ops.restore import restore, status
+
+    start, end = parse_moment(args.start, "FROM"), parse_moment(args.end, "TO")
+    if args.status:
+        states = aws_errors(lambda: status(env, session_client(env), start, end))
+        print(", ".join(f"{count} {state}" for state, count in sorted(states.items())) or "no objects in the window")
+        return 0
+    prices = Prices(env.aws_region)
+
+    def confirm(question: str) -> bool:
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            raise OperatorError(f"{question} Run again with YES=1 to confirm (no terminal to ask on)", 2)
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+    aws_errors(lambda: restore(env, session_client(env), start, end, tier=args.tier, days=args.days,
+                               prices=prices, confirm=confirm))  # fmt: skip
     return 0
 
 

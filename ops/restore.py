@@ -22,6 +22,7 @@ from typing import Any
 from modules.contract.naming import LOG_PREFIX
 from modules.contract.settings import Environment
 from ops.common import OperatorError
+from ops.cost_model import Prices, restore_cost
 
 ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
 TIERS = ("Bulk", "Standard", "Expedited")
@@ -58,7 +59,7 @@ def archived_objects(s3: Any, bucket: str, start: datetime, end: datetime) -> li
     return found
 
 
-def estimate(objects: list[Archived], prices: dict[str, float], days: int) -> list[str]:
+def estimate(objects: list[Archived], prices: Prices, days: int) -> list[str]:
     """What a restore costs and takes, per tier; objects not archived need none."""
     by_class = Counter()
     size = Counter()
@@ -70,17 +71,18 @@ def estimate(objects: list[Archived], prices: dict[str, float], days: int) -> li
     archived = [c for c in ARCHIVED if by_class[c]]
     if not archived:
         return [*lines, "nothing to restore: every object of the window is readable as it is"]
-    copy = sum(size[c] for c in archived) / GIB * prices["s3_standard_per_gib_month"] * days / 30
     for tier in TIERS:
         if any((c, tier) not in HOURS for c in archived):
             continue  # Deep Archive has no Expedited tier
-        cost = sum(
-            size[c] / GIB * prices[f"restore_{c.lower()}_{tier.lower()}_per_gib"]
-            + by_class[c] / 1000 * prices[f"restore_{c.lower()}_{tier.lower()}_per_1000"]
-            for c in archived
-        )
+
+        def cost(copy_days: int, tier: str = tier) -> float:
+            return sum(restore_cost(size[c] / GIB, by_class[c], prices, storage_class=c, tier=tier.lower(),
+                                    days=copy_days) for c in archived)  # fmt: skip
+
+        copy = cost(days) - cost(0)
+        cost_now = cost(0)
         took = " and ".join(HOURS[(c, tier)] for c in archived)
-        lines.append(f"  {tier}: ${cost + copy:,.2f} (retrieval ${cost:,.2f}, restored copy for {days} days "
+        lines.append(f"  {tier}: ${cost_now + copy:,.2f} (retrieval ${cost_now:,.2f}, restored copy for {days} days "
                      f"${copy:,.2f}), ready {took}")  # fmt: skip
     return lines
 
@@ -93,7 +95,7 @@ def restore(
     *,
     tier: str,
     days: int,
-    prices: dict[str, float],
+    prices: Prices,
     confirm: Callable[[str], bool],
     out: Callable[[str], None] = print,
 ) -> Counter:

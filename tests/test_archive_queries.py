@@ -22,6 +22,8 @@ def test_table_reads_the_archive_bucket_with_projection(prod: dict) -> None:
     template = table["parameters"]["storage.location.template"]
     assert literal_value(template, {bucket_id: "BUCKET"}) == "s3://BUCKET/logs/${dt}/"
     assert table["parameters"]["projection.dt.range"] == "NOW-400DAYS,NOW"
+    # Athena reads restored Glacier objects only when the table says so (make restore relies on it).
+    assert table["parameters"]["read_restored_glacier_objects"] == "true"
     assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "the hour the event happened, UTC"}]
     serde = table["storage_descriptor"]["ser_de_info"]
     assert serde["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"

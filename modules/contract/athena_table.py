@@ -93,11 +93,15 @@ def location_template(bucket_name: str) -> str:
 
 
 def projection(start: str) -> dict[str, str]:
-    """Partition projection over the Firehose layout: no crawler, no MSCK REPAIR.
+    """Partition projection over the Firehose layout: no crawler, no MSCK REPAIR; and restored Glacier
+    objects read like the others (make restore).
 
     ``storage.location.template`` (``location_template``) goes beside these.
     """
     return {
+        # Athena skips objects in Glacier Flexible Retrieval and Deep Archive, and restored ones too unless
+        # the table says otherwise. https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html
+        "read_restored_glacier_objects": "true",
         "EXTERNAL": "TRUE",
         "classification": "json",
         "projection.enabled": "true",
