@@ -87,7 +87,7 @@ def test_nothing_is_restored_without_confirmation(s3: Any) -> None:
         ("Fast", 7, "TIER: expected one of Bulk, Standard, Expedited"),
         ("Bulk", 31, "DAYS: expected 1 to 30"),
         ("Expedited", 7, "Deep Archive has no Expedited tier"),
-    ],  # fmt: skip
+    ],
 )
 def test_what_s3_would_refuse_is_refused_first(s3: Any, tier: str, days: int, message: str) -> None:
     with pytest.raises(OperatorError, match=message):
