@@ -1,8 +1,9 @@
-# Two commands set everything up on a fresh machine (Python 3.11, Node.js 20+):
+# Two commands set everything up on a fresh machine (Python 3.11+, any Node.js 18+):
 #   make synth   synthesize every environment of environments.toml into cdktf.out/
 #   make test    run the offline test suite
-# Both install what they need on first run: pipenv (into .tools/), then the
-# locked dependencies (into .venv/).
+# Both install what they need on first run: pipenv (into .tools/), the locked dependencies (into
+# .venv/) and, where the machine's Node is older than 22, a pinned Node 22 from npm (tools/node/).
+# ENGINE=cdktn (or ARCHIVE_ENGINE=cdktn) synthesizes with CDK Terrain, from tools/cdktn/.
 
 SHELL := /bin/bash
 # Python 3.11 (what the lock file is tested with) when present, else python3 if it is 3.11 or newer.
@@ -16,16 +17,28 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
-# jsii flags Node 20 as end of life; it works, and the banner buries our output.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# jsii (1.142) calls Node 20 end of life: below 22 the pinned Node 22 of tools/node/ runs jsii and the CLIs.
+NODE_MAJOR := $(shell node -e 'console.log(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)
+PINNED_NODE := $(CURDIR)/tools/node/node_modules/.bin/node
+ifeq ($(shell [ "$(NODE_MAJOR)" -lt 22 ] && echo old),old)
+export PATH := $(CURDIR)/tools/node/node_modules/.bin:$(PATH)
+NODE_DEPENDENCY := $(PINNED_NODE)
+endif
 
-.PHONY: synth test docs lint bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
+ENGINE ?= $(or $(ARCHIVE_ENGINE),cdktf)
+export ARCHIVE_ENGINE := $(ENGINE)
+CDKTN_PIPFILE := $(CURDIR)/tools/cdktn/Pipfile
+CDKTN_PYTHON := $(CURDIR)/tools/cdktn/.venv/bin/python
+CDKTN_SYNCED := $(CURDIR)/tools/cdktn/.venv/.synced
 
-synth: install
-	$(PIPENV) run python main.py
+.PHONY: synth test docs lint cdktn bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
 
+synth: install $(if $(filter cdktn,$(ENGINE)),cdktn)
+	$(if $(filter cdktn,$(ENGINE)),$(CDKTN_PYTHON),$(PIPENV) run python) main.py
+
+# The suite runs on the default engine; tests/test_engines.py proves CDK Terrain gives the same stacks.
 test: install
-	$(PIPENV) run pytest
+	ARCHIVE_ENGINE=cdktf $(PIPENV) run pytest
 
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
@@ -36,12 +49,27 @@ lint: install
 	$(PIPENV) run ruff check .
 	$(PIPENV) run ruff format --check .
 
-install: check-node $(VENV)/.synced
+install: check-node $(NODE_DEPENDENCY) $(VENV)/.synced
 
 check-node:
-	@command -v node >/dev/null || { echo "Node.js 20 or newer is needed (jsii runs on it); 22 is recommended." >&2; exit 1; }
-	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
-	  { echo "Node.js $$(node --version) is too old: 20 or newer is needed, 22 recommended." >&2; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	  { echo "Node.js 18 or newer, with npm, is needed (it installs the pinned Node 22 that jsii runs on)." >&2; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' || \
+	  { echo "Node.js $$(node --version) is too old: 18 or newer is needed." >&2; exit 1; }
+
+# A pinned Node 22 from the npm registry (the node package brings the platform's build).
+$(PINNED_NODE): tools/node/package-lock.json
+	cd tools/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# CDK Terrain, the second engine: its own locked environment and its CLI.
+cdktn: $(CDKTN_SYNCED) $(CURDIR)/tools/cdktn-cli/node_modules/.bin/cdktn
+$(CDKTN_SYNCED): tools/cdktn/Pipfile.lock $(PIPENV)
+	PIPENV_PIPFILE=$(CDKTN_PIPFILE) $(PIPENV) --python $(PYTHON) sync
+	touch $@
+$(CURDIR)/tools/cdktn-cli/node_modules/.bin/cdktn: tools/cdktn-cli/package-lock.json $(PINNED_NODE)
+	cd tools/cdktn-cli && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(PIPENV):
 	@[ -n "$(PYTHON)" ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -71,7 +99,7 @@ $(CURDIR)/tools/scan/.venv/.synced: tools/scan/Pipfile.lock $(PIPENV)
 # The pinned cdktf CLI (npm, ~20 s the first time; node_modules stays for later runs).
 CDKTF := $(CURDIR)/tools/cdktf-cli/node_modules/.bin/cdktf
 cli: $(CDKTF)
-$(CDKTF): tools/cdktf-cli/package-lock.json
+$(CDKTF): tools/cdktf-cli/package-lock.json $(NODE_DEPENDENCY)
 	cd tools/cdktf-cli && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -121,5 +149,5 @@ cost: install
 	$(PIPENV) run python -m ops cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \
 	  $(if $(ENV),--env "$(ENV)") $(if $(PLOT),--plot "$(PLOT)")
 
-bench: install
-	$(PIPENV) run python bench/run.py
+bench: install cdktn
+	ARCHIVE_ENGINE=cdktf $(PIPENV) run python bench/run.py

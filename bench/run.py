@@ -4,6 +4,7 @@
 Cases:
   synth        main.py over the example configuration (the fast provider import)
   synth-eager  the same with ARCHIVE_EAGER_PROVIDER_IMPORT=1 (the package __init__ imports every module)
+  synth-cdktn  the same with CDK Terrain (ARCHIVE_ENGINE=cdktn, tools/cdktn/, `make cdktn`)
   ops-start    what make review and make verify load before they act: the operator commands and the
                configuration, and no jsii (the process fails if cdktf, constructs or jsii were imported)
   tests        the full offline test suite
@@ -133,7 +134,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
     parser.add_argument(
         "--only",
-        choices=["synth", "synth-eager", "ops-start", "tests"],
+        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests"],
         action="append",
         help="measure only these cases (repeatable)",
     )
@@ -157,11 +158,23 @@ def main() -> int:
             in_scratch_dir=True,
         ),
         Case(
+            "synth-cdktn",
+            "the same with CDK Terrain (ARCHIVE_ENGINE=cdktn)",
+            [str(ROOT / "tools" / "cdktn" / ".venv" / "bin" / "python"), str(ROOT / "main.py")],
+            env={"ARCHIVE_ENGINE": "cdktn", "PYTHONPATH": str(ROOT)},
+            in_scratch_dir=True,
+        ),
+        Case(
             "ops-start",
             "make review / make verify start-up: ops and the configuration, no jsii",
             [python, "-c", OPS_START],
         ),
-        Case("tests", "full offline test suite", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]),
+        Case(
+            "tests",
+            "full offline test suite",
+            [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            env={"ARCHIVE_ENGINE": "cdktf"},
+        ),
     ]
     cases = [c for c in cases if not args.only or c.name in args.only]
     results = {case.name: measure(case, args.runs) for case in cases}

@@ -7,9 +7,9 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from cdktf import App
-
+from modules.constructs.aws import core
 from modules.contract.naming import SynthOutput
 from modules.contract.settings import Configuration
 from modules.stack import ArchiveStack
@@ -22,9 +22,9 @@ class SynthesizedStack:
     resources: int
 
 
-def build_app(config: Configuration, outdir: str | None = None) -> App:
+def build_app(config: Configuration, outdir: str | None = None) -> Any:
     # Stack traces in the construct metadata cost time and bloat cdk.tf.json.
-    app = App(outdir=outdir, stack_traces=False) if outdir else App(stack_traces=False)
+    app = core.App(outdir=outdir, stack_traces=False) if outdir else core.App(stack_traces=False)
     for env in config.environments:
         ArchiveStack(app, env)
     return app

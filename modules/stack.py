@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from modules.constructs import aws
@@ -10,6 +9,7 @@ from modules.constructs.alarms import PipelineAlarms, WatchedChanges, WatchedPip
 from modules.constructs.archive_bucket import AccessLogBucket, ArchiveBucket, ObjectLock
 from modules.constructs.archive_queries import ArchiveQueries
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
+from modules.constructs.aws import core
 from modules.constructs.delivery_stream import Buffering, DeliveryStream
 from modules.constructs.encryption_key import AlarmKey, ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
@@ -19,7 +19,7 @@ from modules.contract.settings import Environment
 from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
 
 
-class ArchiveStack(TerraformStack):
+class ArchiveStack(core.TerraformStack):
     """Auth0 partner events → EventBridge rule → Firehose → S3 (→ Glacier → expiry).
 
     Around it: a dead-letter queue and a replay archive (nothing lost), an
@@ -138,19 +138,19 @@ class ArchiveStack(TerraformStack):
                 results_expire_days=env.athena_results_expire_days,
                 access_log_bucket=access_logs.name,
             )
-            TerraformOutput(
+            core.TerraformOutput(
                 self,
                 "athena_workgroup",
                 value=queries.workgroup.name,
                 description="Athena workgroup to run the named queries in",
             )
-            TerraformOutput(
+            core.TerraformOutput(
                 self,
                 "athena_table",
                 value=f"{queries.database.name}.{queries.table.name}",
                 description="Glue table over the archive",
             )
-            TerraformOutput(
+            core.TerraformOutput(
                 self,
                 "athena_view",
                 value=f"{queries.database.name}.{queries.view.name}",
@@ -166,9 +166,9 @@ class ArchiveStack(TerraformStack):
             ("dead_letter_queue_url", ingest.dead_letter_queue.url, "SQS queue of events that could not be delivered"),
             ("alarm_topic_arn", alarms.topic.arn, "SNS topic of the pipeline's alarms: subscribe to it"),
         ):
-            TerraformOutput(self, output, value=value, description=description)
+            core.TerraformOutput(self, output, value=value, description=description)
         if ingest.archive is not None:
-            TerraformOutput(
+            core.TerraformOutput(
                 self,
                 "replay_archive_arn",
                 value=ingest.archive.arn,
@@ -192,8 +192,8 @@ class ArchiveStack(TerraformStack):
             start_from=env.auth0.start_from,
             provider=Auth0Provider(self, "auth0", domain=env.auth0.domain),
         )
-        TerraformOutput(self, "auth0_log_stream_id", value=stream.id, description="Auth0 log stream (lst_...)")
-        TerraformOutput(
+        core.TerraformOutput(self, "auth0_log_stream_id", value=stream.id, description="Auth0 log stream (lst_...)")
+        core.TerraformOutput(
             self,
             "partner_event_source",
             value=stream.partner_event_source,
@@ -226,7 +226,7 @@ class ArchiveStack(TerraformStack):
     def _backend(self, env: Environment) -> None:
         backend = env.backend
         if backend.type == "s3":
-            s3 = S3Backend(
+            s3 = core.S3Backend(
                 self,
                 bucket=backend.bucket,  # type: ignore[arg-type]
                 key=backend.key,  # type: ignore[arg-type]
@@ -236,4 +236,4 @@ class ArchiveStack(TerraformStack):
             # S3-native state locking (Terraform 1.10+); cdktf 0.21 has no argument for it.
             s3.add_override("use_lockfile", True)
         else:
-            LocalBackend(self, path=backend.path or f"terraform.{env.stack_name}.tfstate")
+            core.LocalBackend(self, path=backend.path or f"terraform.{env.stack_name}.tfstate")

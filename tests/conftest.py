@@ -47,14 +47,13 @@ backend = { type = "local", path = "/var/state/audit-custom.tfstate" }
 
 
 def synth_all(config: Configuration) -> dict[str, dict]:
-    """Synthesize every environment with cdktf's Testing API; JSON documents by environment name."""
-    from cdktf import Testing
-
+    """Synthesize every environment with the engine's Testing API; JSON documents by environment name."""
+    from modules.constructs.aws import core
     from modules.stack import ArchiveStack
 
-    app = Testing.app()
+    app = core.Testing.app()
     stacks = {env.name: ArchiveStack(app, env) for env in config.environments}
-    return {name: json.loads(Testing.synth(stack)) for name, stack in stacks.items()}
+    return {name: json.loads(core.Testing.synth(stack)) for name, stack in stacks.items()}
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import cdktf
 import pytest
 
+from modules.constructs.aws import core
 from modules.contract.validation import parse_config
 from tests.conftest import VARIANTS_TOML, synth_all
 from tests.helpers import named, only, policy, ref, resources, statements_by_sid
@@ -78,7 +78,7 @@ def test_archive_policy_admits_nobody_beyond_the_account(dev: dict) -> None:
         "DenyInsecureTransport",
         "OnlyAdministratorsLoosenTheArchive",
     ]
-    assert cdktf.Testing.to_have_resource_with_properties(
+    assert core.Testing.to_have_resource_with_properties(
         json.dumps(dev), "aws_s3_bucket_policy", {"bucket": ref("aws_s3_bucket", name, "id")}
     )
 

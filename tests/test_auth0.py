@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import cdktf
 import pytest
 
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
+from modules.constructs.aws import core
 from modules.contract.validation import load_config, parse_config
 from tests.conftest import ROOT, synth_all
 from tests.helpers import named, only, ref, resources
@@ -97,7 +97,7 @@ def test_filters_become_categories() -> None:
     ],
 )
 def test_binding_refuses_what_auth0_refuses(arguments: dict, message: str) -> None:
-    stack = cdktf.TerraformStack(cdktf.Testing.app(), "binding")
+    stack = core.TerraformStack(core.Testing.app(), "binding")
     provider = Auth0Provider(stack, "auth0", domain="acme.auth0.com")
     valid = {"name": "s", "aws_account_id": "111111111111", "aws_region": "eu-west-1", "provider": provider}
     with pytest.raises(ValueError, match=message):

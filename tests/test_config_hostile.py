@@ -402,6 +402,8 @@ CASES: dict[str, Case] = {
     "cdktf-context-bad-json": Case(DEV, ["CDKTF_CONTEXT_JSON: expected a JSON object, got invalid JSON (Expecting property name enclosed in double quotes at 1)"],
                                    env={"CDKTF_CONTEXT_JSON": "{oops"}),
     "cdktf-context-array": Case(DEV, ["CDKTF_CONTEXT_JSON: expected a JSON object, got list"], env={"CDKTF_CONTEXT_JSON": "[]"}),
+    "unknown-engine": Case(DEV, ['ARCHIVE_ENGINE: expected cdktf (the default) or cdktn, got "terraform"'],
+                           env={"ARCHIVE_ENGINE": "terraform"}),
     "synth-hcl-output": Case(DEV, [
         "SYNTH_HCL_OUTPUT: expected it unset (cdktf synth --hcl sets it): this project writes Terraform JSON, "
         "which make review, make scan, make plan and the tests read; run cdktf synth without --hcl"],
@@ -413,7 +415,13 @@ CASES: dict[str, Case] = {
 
 def run_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case) -> tuple[int, str, str]:
     monkeypatch.chdir(tmp_path)
-    for variable in ("AUTH0_ARCHIVE_CONFIG", "CDKTF_CONTEXT_JSON", "SYNTH_HCL_OUTPUT", "CDKTF_OUTDIR"):
+    for variable in (
+        "AUTH0_ARCHIVE_CONFIG",
+        "CDKTF_CONTEXT_JSON",
+        "SYNTH_HCL_OUTPUT",
+        "CDKTF_OUTDIR",
+        "ARCHIVE_ENGINE",
+    ):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in case.env.items():
         monkeypatch.setenv(variable, value)

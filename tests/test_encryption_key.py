@@ -6,9 +6,9 @@ statements for services that publish to encrypted topics (sns-key-management.htm
 
 from __future__ import annotations
 
-import cdktf
 import pytest
 
+from modules.constructs.aws import core
 from modules.constructs.encryption_key import ArchiveKey
 from tests.helpers import named, policy, statements_by_sid
 
@@ -65,7 +65,7 @@ def test_without_admin_roles_the_account_administers(variant_stacks: dict[str, d
 
 
 def test_a_service_grant_without_condition_needs_its_document() -> None:
-    stack = cdktf.TerraformStack(cdktf.Testing.app(), "unit")
+    stack = core.TerraformStack(core.Testing.app(), "unit")
     key = ArchiveKey(stack, "key", alias="unit", account_id="111111111111", region="us-east-1")
     with pytest.raises(ValueError, match="needs a condition, or the AWS document"):
         key.allow_service("Open", "events.amazonaws.com", ["kms:Decrypt"], None)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-import cdktf
-
+from modules.constructs.aws import core
 from tests.helpers import named, only, ref
 
 
@@ -112,7 +111,7 @@ def test_names_differ_per_environment(example_stacks: dict[str, dict], variant_s
 
 def test_every_pipeline_resource_is_present(example_stacks: dict[str, dict]) -> None:
     for doc in example_stacks.values():
-        synthesized = cdktf.Testing.to_have_resource  # cdktf's own matcher, on the JSON string
+        synthesized = core.Testing.to_have_resource  # cdktf's own matcher, on the JSON string
         text = json.dumps(doc)
         for resource_type in (
             "aws_kms_key",

@@ -9,15 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import (
-    ITerraformDependable,
-    TerraformProvider,
-    TerraformProviderGeneratorMetadata,
-    TerraformResource,
-    TerraformResourceLifecycle,
-)
 from constructs import Construct
 
+from modules.constructs.aws import core
 from modules.contract.auth0_catalog import (
     FILTER_CATEGORIES,
     PII_ALGORITHM,
@@ -28,12 +22,12 @@ from modules.contract.auth0_catalog import (
 )
 from modules.contract.versions import AUTH0_PROVIDER_SOURCE, AUTH0_PROVIDER_VERSION
 
-_METADATA = TerraformProviderGeneratorMetadata(
+_METADATA = core.TerraformProviderGeneratorMetadata(
     provider_name="auth0", provider_version_constraint=AUTH0_PROVIDER_VERSION
 )
 
 
-class Auth0Provider(TerraformProvider):
+class Auth0Provider(core.TerraformProvider):
     """The auth0 provider for one tenant.
 
     Credentials never appear here: the provider reads AUTH0_CLIENT_ID and
@@ -59,7 +53,7 @@ class PiiConfig:
     method: str = "hash"  # "hash" or "mask"
 
 
-class Auth0EventBridgeLogStream(TerraformResource):
+class Auth0EventBridgeLogStream(core.TerraformResource):
     """``auth0_log_stream`` of type ``eventbridge``.
 
     Auth0 creates a partner event source in ``aws_account_id`` /
@@ -86,8 +80,8 @@ class Auth0EventBridgeLogStream(TerraformResource):
         is_priority: bool | None = None,
         start_from: str | None = None,
         provider: Auth0Provider | None = None,
-        depends_on: Sequence[ITerraformDependable] | None = None,
-        lifecycle: TerraformResourceLifecycle | None = None,
+        depends_on: Sequence[core.ITerraformDependable] | None = None,
+        lifecycle: core.TerraformResourceLifecycle | None = None,
     ) -> None:
         _check(aws_account_id, aws_region, filters, pii, start_from)
         super().__init__(

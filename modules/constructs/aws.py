@@ -1,4 +1,10 @@
-"""The one place that imports the prebuilt hashicorp/aws bindings.
+"""The one place that chooses the engine (CDKTF or CDK Terrain) and imports its hashicorp/aws bindings.
+
+``ARCHIVE_ENGINE`` (``cdktf``, the default, or ``cdktn``) is read here only: ``core`` is that engine's
+core library (``cdktf`` or ``cdktn``: the same API), and ``aws.<submodule>`` its AWS provider's classes.
+Constructs, the stack, the app and the tests use ``core`` and ``aws`` and never know which engine runs.
+
+For CDKTF:
 
 Importing ``cdktf_cdktf_provider_aws`` runs its package ``__init__``, which
 imports all ~2,200 resource modules: 20-30 s and up to 1.6 GB per process on a
@@ -25,7 +31,15 @@ import os
 import sys
 from types import ModuleType
 
-PACKAGE = "cdktf_cdktf_provider_aws"
+ENGINE_ENV = "ARCHIVE_ENGINE"
+# engine → (core library, prebuilt aws provider package). cdktn-provider-aws loads its submodules lazily
+# itself, so only cdktf's package needs the shortcut below.
+ENGINES = {"cdktf": ("cdktf", "cdktf_cdktf_provider_aws"), "cdktn": ("cdktn", "cdktn_provider_aws")}
+ENGINE = os.environ.get(ENGINE_ENV, "cdktf") or "cdktf"
+if ENGINE not in ENGINES:  # main.py reports this before importing anything (synth_environment_problems)
+    raise ImportError(f"{ENGINE_ENV}: expected one of {', '.join(ENGINES)}, got {ENGINE!r}")
+CORE, PACKAGE = ENGINES[ENGINE]
+core = importlib.import_module(CORE)
 EAGER_IMPORT_ENV = "ARCHIVE_EAGER_PROVIDER_IMPORT"
 
 
@@ -85,7 +99,7 @@ class ProviderBindings:
         return sorted({n[len(prefix) :].split(".")[0] for n in sys.modules if n.startswith(prefix)})
 
 
-_AWS = ProviderBindings(PACKAGE, eager=os.environ.get(EAGER_IMPORT_ENV) == "1")
+_AWS = ProviderBindings(PACKAGE, eager=ENGINE == "cdktn" or os.environ.get(EAGER_IMPORT_ENV) == "1")
 
 
 def loaded_submodules() -> list[str]:
@@ -94,7 +108,7 @@ def loaded_submodules() -> list[str]:
 
 def __getattr__(name: str) -> ModuleType:
     # PEP 562: ``aws.s3_bucket`` loads exactly that submodule on first use.
-    if name.startswith("__"):
+    if name.startswith("__") or name == "core":
         raise AttributeError(name)
     try:
         return _AWS.submodule(name)

@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jsii
-from cdktf import IResolveContext, IStringProducer, Lazy, TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.constructs import aws
+from modules.constructs.aws import core
 from modules.constructs.iam import Statement, policy_document, statement
 
 # In a key policy "*" means "this key": the policy is attached to one key only.
@@ -39,14 +39,14 @@ KEY_USE = [
 KEY_GRANTS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 
 
-@jsii.implements(IStringProducer)
+@jsii.implements(core.IStringProducer)
 class _Rendered:
     """Renders a value when the stack is synthesized, after every grant was added."""
 
     def __init__(self, render: Callable[[], str]) -> None:
         self._render = render
 
-    def produce(self, context: IResolveContext) -> str:
+    def produce(self, context: Any) -> str:
         return self._render()
 
 
@@ -86,8 +86,8 @@ class ServiceKey(Construct):
             description=description,
             enable_key_rotation=True,
             deletion_window_in_days=deletion_window_days,
-            policy=Lazy.string_value(_Rendered(lambda: policy_document(*self._statements))),
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
+            policy=core.Lazy.string_value(_Rendered(lambda: policy_document(*self._statements))),
+            lifecycle=core.TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
         )
         aws.kms_alias.KmsAlias(self, "alias", name=alias, target_key_id=self.key.key_id)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from modules.constructs import aws
+from modules.constructs.aws import core
 from modules.constructs.iam import Statement, deny_insecure_transport, policy_document
 
 lifecycle = aws.s3_bucket_lifecycle_configuration
@@ -57,7 +57,7 @@ class PrivateBucket(Construct):
             "bucket",
             bucket=bucket_name,
             force_destroy=False,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
+            lifecycle=core.TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
         )
         bucket = self.bucket.id
         self.versioning = aws.s3_bucket_versioning.S3BucketVersioningA(

@@ -475,6 +475,9 @@ def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:
     import json
 
     problems = []
+    engine = environ.get("ARCHIVE_ENGINE", "")
+    if engine not in ("", "cdktf", "cdktn"):
+        problems.append(f"ARCHIVE_ENGINE: expected cdktf (the default) or cdktn, got {shown(engine)}")
     if (context := environ.get("CDKTF_CONTEXT_JSON")) is not None:
         try:
             parsed = json.loads(context)
