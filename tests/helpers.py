@@ -42,3 +42,14 @@ def policy(attrs: dict[str, Any], key: str = "policy") -> dict[str, Any]:
 
 def statements_by_sid(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in document["Statement"]}
+
+
+# One environment in moto's account (123456789012), for the operator commands' tests.
+OPERATOR_SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
+OPERATOR_CONFIG = f"""
+[environments.dev]
+aws_account_id = "123456789012"
+aws_region = "us-east-1"
+alarm_email = "sec@example.com"
+auth0_event_source = "{OPERATOR_SOURCE}"
+"""

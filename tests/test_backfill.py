@@ -23,15 +23,10 @@ from ops.backfill import Window, backfill, envelope, window_of
 from ops.common import OperatorError
 from tests.conftest import ROOT, aws_environment
 from tests.fake_auth0 import FakeAuth0
+from tests.helpers import OPERATOR_CONFIG, OPERATOR_SOURCE
 
-SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
-CONFIG = f"""
-[environments.dev]
-aws_account_id = "123456789012"
-aws_region = "us-east-1"
-alarm_email = "sec@example.com"
-auth0_event_source = "{SOURCE}"
-"""
+SOURCE = OPERATOR_SOURCE
+CONFIG = OPERATOR_CONFIG
 ENV = parse_config(CONFIG, "backfill.toml").environment("dev")
 BUCKET = ENV.names.archive_bucket
 START = datetime(2026, 11, 24, tzinfo=UTC)

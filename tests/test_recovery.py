@@ -15,15 +15,10 @@ from modules.contract.settings import Environment
 from modules.contract.validation import parse_config
 from ops.common import OperatorError
 from ops.recovery import parse_moment, redrive, replay, replay_name
+from tests.helpers import OPERATOR_CONFIG, OPERATOR_SOURCE
 
-SOURCE = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
-CONFIG = f"""
-[environments.dev]
-aws_account_id = "123456789012"
-aws_region = "us-east-1"
-alarm_email = "sec@example.com"
-auth0_event_source = "{SOURCE}"
-"""
+SOURCE = OPERATOR_SOURCE
+CONFIG = OPERATOR_CONFIG
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 START, END = datetime(2026, 11, 26, 8, 0, tzinfo=UTC), datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 

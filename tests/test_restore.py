@@ -17,14 +17,9 @@ from ops.common import OperatorError
 from ops.cost_model import Prices
 from ops.restore import estimate, hours_of, restore, status
 from tests.conftest import ROOT, aws_environment
+from tests.helpers import OPERATOR_CONFIG
 
-CONFIG = """
-[environments.dev]
-aws_account_id = "123456789012"
-aws_region = "us-east-1"
-alarm_email = "sec@example.com"
-auth0_event_source = "aws.partner/auth0.com/acme-dev-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
-"""
+CONFIG = OPERATOR_CONFIG
 ENV = parse_config(CONFIG, "restore.toml").environment("dev")
 BUCKET = ENV.names.archive_bucket
 START, END = datetime(2025, 11, 1, tzinfo=UTC), datetime(2025, 11, 2, tzinfo=UTC)

@@ -300,6 +300,19 @@ def last(hours: int, alias: str = "") -> str:
     return f"{of}{PARTITION} >= date_format({since}, '%Y/%m/%d/%H') AND {of}event_time >= {since}"
 
 
+def event_list(name: str, description: str, columns: str, hours: int, *groups: str) -> NamedQuery:
+    """The events of some categories or groups in the last ``hours``, oldest first."""
+    return NamedQuery(
+        name,
+        description,
+        f"""SELECT event_time, {columns}
+FROM {VIEW}
+WHERE {last(hours)}
+  AND type IN ({codes(*groups)})
+ORDER BY event_time, log_id""",
+    )
+
+
 NAMED_QUERIES = (
     NamedQuery(
         "failed-logins-by-ip-last-24h",
@@ -440,44 +453,33 @@ GROUP BY 1, 2
 HAVING count(*) >= 10 OR count(DISTINCT lower(data.user_name)) >= 10
 ORDER BY bucket, ip""",
     ),
-    NamedQuery(
+    event_list(
         "mfa-events",
         "Multi-factor authentication events (prompts, challenges, enrolments, failures), last 7 days",
-        f"""SELECT event_time, type, data.description AS description, data.user_id AS user_id, data.ip AS ip
-FROM {VIEW}
-WHERE {last(7 * 24)}
-  AND type IN ({codes("mfa")})
-ORDER BY event_time, log_id""",
+        "type, data.description AS description, data.user_id AS user_id, data.ip AS ip",
+        7 * 24,
+        "mfa",
     ),
-    NamedQuery(
+    event_list(
         "password-and-email-changes",
         "Password and e-mail changes and change requests, successful or not, last 30 days",
-        f"""SELECT event_time, type, data.description AS description, data.user_id AS user_id,
-       data.user_name AS user_name, data.ip AS ip
-FROM {VIEW}
-WHERE {last(30 * 24)}
-  AND type IN ({codes("password_and_email_changes")})
-ORDER BY event_time, log_id""",
+        "type, data.description AS description, data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip",
+        30 * 24,
+        "password_and_email_changes",
     ),
-    NamedQuery(
+    event_list(
         "refresh-token-reuse",
         "Refresh tokens presented again after rotation (ferrt: reuse detected), last 30 days",
-        f"""SELECT event_time, data.user_id AS user_id, data.client_name AS application, data.ip AS ip,
-       data.description AS description
-FROM {VIEW}
-WHERE {last(30 * 24)}
-  AND type IN ({codes("refresh_token_reuse")})
-ORDER BY event_time, log_id""",
+        "data.user_id AS user_id, data.client_name AS application, data.ip AS ip, data.description AS description",
+        30 * 24,
+        "refresh_token_reuse",
     ),
-    NamedQuery(
+    event_list(
         "unblocks",
         "Blocks released (ublkdu) and who they were for, last 30 days",
-        f"""SELECT event_time, data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip,
-       data.description AS description
-FROM {VIEW}
-WHERE {last(30 * 24)}
-  AND type IN ({codes("unblocks")})
-ORDER BY event_time, log_id""",
+        "data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip, data.description AS description",
+        30 * 24,
+        "unblocks",
     ),
     NamedQuery(
         "unparseable-lines",
