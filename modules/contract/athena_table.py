@@ -313,6 +313,28 @@ ORDER BY event_time, log_id""",
     )
 
 
+def login_after_failures(by: str, what: str, key: str, columns: str) -> NamedQuery:
+    """Successful logins of ``key`` (an IP, a user name) after 5 or more failed ones in the hour before."""
+    failure_key = key.replace("success.", "failure.")
+    return NamedQuery(
+        f"login-after-failures-by-{by}",
+        f"A successful login from {what} that failed 5 or more logins in the hour before it, last 7 days",
+        f"""SELECT {columns}, success.event_time AS logged_in_at,
+       count(failure.log_id) AS failures_in_the_hour_before
+FROM {VIEW} success
+JOIN {VIEW} failure
+  ON {failure_key} = {key}
+ AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
+ AND failure.type IN ({codes("auth.login.fail")})
+ AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
+WHERE success.type IN ({codes("auth.login.success")})
+  AND {last(7 * 24, "success")}
+GROUP BY 1, 2, 3
+HAVING count(failure.log_id) >= 5
+ORDER BY logged_in_at, 1""",
+    )
+
+
 NAMED_QUERIES = (
     NamedQuery(
         "failed-logins-by-ip-last-24h",
@@ -404,39 +426,12 @@ WHERE data.ip = ?
 ORDER BY event_time, log_id""",
         ("IP address",),
     ),
-    NamedQuery(
-        "login-after-failures-by-ip",
-        "A successful login from an IP that failed 5 or more logins in the hour before it, last 7 days",
-        f"""SELECT success.data.ip AS ip, success.data.user_id AS user_id, success.event_time AS logged_in_at,
-       count(failure.log_id) AS failures_in_the_hour_before
-FROM {VIEW} success
-JOIN {VIEW} failure
-  ON failure.data.ip = success.data.ip
- AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
- AND failure.type IN ({codes("auth.login.fail")})
- AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
-WHERE success.type IN ({codes("auth.login.success")})
-  AND {last(7 * 24, "success")}
-GROUP BY 1, 2, 3
-HAVING count(failure.log_id) >= 5
-ORDER BY logged_in_at, ip""",
-    ),
-    NamedQuery(
-        "login-after-failures-by-user",
-        "A successful login of a user name that failed 5 or more logins in the hour before it, last 7 days",
-        f"""SELECT lower(success.data.user_name) AS user_name, success.data.ip AS ip,
-       success.event_time AS logged_in_at, count(failure.log_id) AS failures_in_the_hour_before
-FROM {VIEW} success
-JOIN {VIEW} failure
-  ON lower(failure.data.user_name) = lower(success.data.user_name)
- AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
- AND failure.type IN ({codes("auth.login.fail")})
- AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
-WHERE success.type IN ({codes("auth.login.success")})
-  AND {last(7 * 24, "success")}
-GROUP BY 1, 2, 3
-HAVING count(failure.log_id) >= 5
-ORDER BY logged_in_at, user_name""",
+    login_after_failures("ip", "an IP", "success.data.ip", "success.data.ip AS ip, success.data.user_id AS user_id"),
+    login_after_failures(
+        "user",
+        "a user name",
+        "lower(success.data.user_name)",
+        "lower(success.data.user_name) AS user_name, success.data.ip AS ip",
     ),
     NamedQuery(
         "password-spraying-and-bursts",
