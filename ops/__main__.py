@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ops.common import ROOT, SYNTH_OUTPUT, OperatorError, fail, load_environment
@@ -29,9 +30,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def synthesize() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py")], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    """main.py, with the chosen engine's Python (ARCHIVE_ENGINE=cdktn: tools/cdktn/, from make cdktn)."""
+    python = sys.executable
+    if os.environ.get("ARCHIVE_ENGINE") == "cdktn":
+        python = str(ROOT / "tools" / "cdktn" / ".venv" / "bin" / "python")
+        if not Path(python).exists():
+            raise OperatorError("ARCHIVE_ENGINE=cdktn: CDK Terrain is not installed: run make cdktn", 2)
+    result = subprocess.run([python, str(ROOT / "main.py")], cwd=ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise OperatorError(f"synthesis failed:\n{result.stderr.strip()}", result.returncode)
 
