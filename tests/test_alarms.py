@@ -1,4 +1,4 @@
-"""modules/alarms.py: the alarm topic and every alarm, wired to the real resources."""
+"""modules/constructs/alarms.py: the alarm topic and every alarm, wired to the real resources."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""modules/archive_bucket.py and modules/private_bucket.py: the buckets' protections and lifecycles."""
+"""modules/constructs/archive_bucket.py and modules/private_bucket.py: the buckets' protections and lifecycles."""
 
 from __future__ import annotations
 

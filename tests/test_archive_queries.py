@@ -1,4 +1,4 @@
-"""modules/archive_queries.py: the Glue table, the workgroup and the named queries, as synthesized."""
+"""modules/constructs/archive_queries.py: the Glue table, the workgroup and the named queries, as synthesized."""
 
 from __future__ import annotations
 

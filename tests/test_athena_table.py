@@ -1,4 +1,4 @@
-"""modules/auth0_log_table.py: the table matches the Firehose layout, Auth0's schemas and the queries."""
+"""modules/contract/athena_table.py: the table matches the Firehose layout, Auth0's schemas and the queries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""modules/auth0.py: the typed auth0 binding, and a managed environment beside an unmanaged one."""
+"""modules/constructs/auth0.py: the typed auth0 binding, and a managed environment beside an unmanaged one."""
 
 from __future__ import annotations
 

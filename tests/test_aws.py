@@ -1,4 +1,4 @@
-"""modules/aws.py: the fast path into the prebuilt AWS bindings, and its fallback."""
+"""modules/constructs/aws.py: the fast path into the prebuilt AWS bindings, and its fallback."""
 
 from __future__ import annotations
 

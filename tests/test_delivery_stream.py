@@ -1,4 +1,4 @@
-"""modules/delivery_stream.py: the Firehose stream, its role and error logging."""
+"""modules/constructs/delivery_stream.py: the Firehose stream, its role and error logging."""
 
 from __future__ import annotations
 

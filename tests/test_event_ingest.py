@@ -1,4 +1,4 @@
-"""modules/event_ingest.py: partner bus, rule, target, and the rule's pattern
+"""modules/constructs/event_ingest.py: partner bus, rule, target, and the rule's pattern
 checked with a real EventBridge pattern engine (moto's) against sample events."""
 
 from __future__ import annotations
