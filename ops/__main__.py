@@ -101,15 +101,17 @@ def run(args: argparse.Namespace, env: Any) -> int:
     from ops.common import session_client
 
     if args.command == "validate":
-        from ops.rollout import validate
+        from ops.rollout import require_terraform, validate
 
+        terraform = require_terraform()  # before a synth: an old or missing Terraform stops at once
         synthesize()
-        print(validate(env))
+        print(validate(env, terraform=terraform))
     elif args.command == "plan":
-        from ops.rollout import plan
+        from ops.rollout import plan, require_terraform
 
+        terraform = require_terraform()
         synthesize()
-        path = plan(env)
+        path = plan(env, terraform=terraform)
         print(f"plan written to {path.relative_to(ROOT)} (readable: {path.relative_to(ROOT)}.txt)")
     elif args.command == "deploy":
         from ops.rollout import deploy

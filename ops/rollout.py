@@ -61,9 +61,12 @@ def _synthesized(env: Environment, outdir: Path | None) -> Path:
     return directory
 
 
-def validate(env: Environment, outdir: Path | None = None) -> str:
-    """terraform init -backend=false + validate: the providers' schemas, no credentials, no state."""
-    terraform = require_terraform()
+def validate(env: Environment, outdir: Path | None = None, terraform: str | None = None) -> str:
+    """terraform init -backend=false + validate: the providers' schemas, no credentials, no state.
+
+    `terraform` is a binary require_terraform() already accepted; without it, it is looked up here.
+    """
+    terraform = terraform or require_terraform()
     directory = _synthesized(env, outdir)
     run_step(
         "terraform init -backend=false",
@@ -79,9 +82,9 @@ def validate(env: Environment, outdir: Path | None = None) -> str:
     ).strip()
 
 
-def plan(env: Environment, outdir: Path | None = None) -> Path:
+def plan(env: Environment, outdir: Path | None = None, terraform: str | None = None) -> Path:
     """terraform init + validate + plan -out for a synthesized stack; returns the plan file."""
-    terraform = require_terraform()
+    terraform = terraform or require_terraform()
     directory = _synthesized(env, outdir)
     backend = (
         f" and read access to the state bucket {env.backend.bucket}"

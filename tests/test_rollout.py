@@ -87,6 +87,8 @@ def test_plan_refuses_a_terraform_without_native_state_locking(tmp_path: Path) -
     result = run_ops("plan", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.9.8"))
     assert result.returncode == 1
     assert result.stderr == ("error: Terraform 1.9 is too old: 1.10 or newer is needed for S3-native state locking\n")
+    # Refused at the version check: Terraform was asked nothing else.
+    assert (tmp_path / "calls").read_text().splitlines() == ["version"]
 
 
 def test_deploy_without_the_cli_says_how_to_get_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
