@@ -56,17 +56,25 @@ def schema_shaped_records(schemas_dir: Path) -> list[dict[str, Any]]:
     return [example_value(json.loads(p.read_text())) for p in sorted(schemas_dir.glob("*.schema.json"))]
 
 
-def envelope(source: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The EventBridge envelope an Auth0 log stream puts around a record."""
+def envelope(
+    source: str,
+    record: dict[str, Any],
+    *,
+    event_id: str = "5f0c3e7a-8a51-4a62-9f5e-2b1de0c7a0aa",
+    account: str = "111111111111",
+    region: str = "us-east-1",
+    time: str = "2026-11-12T16:02:10Z",
+) -> dict[str, Any]:
+    """The EventBridge envelope an Auth0 log stream puts around a record (the defaults: an example's)."""
     log_id = record.get("log_id", "90020261112160210114000123456789012345678901234567890123")
     return {
         "version": "0",
-        "id": "5f0c3e7a-8a51-4a62-9f5e-2b1de0c7a0aa",
+        "id": event_id,
         "detail-type": "Auth0 log",
         "source": source,
-        "account": "111111111111",
-        "time": "2026-11-12T16:02:10Z",
-        "region": "us-east-1",
+        "account": account,
+        "time": time,
+        "region": region,
         "resources": [],
         "detail": {"log_id": log_id, "data": record},
     }

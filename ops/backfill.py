@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from modules.contract.naming import BACKFILL_MARK, LOG_PREFIX, event_hour
 from modules.contract.settings import Environment
+from ops import auth0_events
 from ops.auth0_api import Auth0Api
 from ops.common import OperatorError, partner_bus
 
@@ -83,17 +84,14 @@ def window_of(start: str | None, end: str | None, now: datetime) -> Window:
 
 def envelope(log: dict[str, Any], env: Environment, source: str) -> dict[str, Any]:
     """The EventBridge event the Auth0 stream would have delivered for ``log``."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"auth0-log:{log['log_id']}")),  # the same on every run
-        "detail-type": "Auth0 log",
-        "source": source,
-        "account": env.aws_account_id,
-        "time": log.get("date", ""),
-        "region": env.aws_region,
-        "resources": [],
-        "detail": {"log_id": log["log_id"], "data": log},
-    }
+    return auth0_events.envelope(
+        source,
+        log,
+        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"auth0-log:{log['log_id']}")),  # the same on every run
+        account=env.aws_account_id,
+        region=env.aws_region,
+        time=log.get("date", ""),
+    )
 
 
 class Archive:

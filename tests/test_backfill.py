@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,7 +87,18 @@ def test_backfill_writes_every_log_once_as_the_stream_would(aws: Any) -> None:
     assert sorted(e["detail"]["log_id"] for _, e in found) == sorted(log["log_id"] for log in logs)
     for key, event in found:
         log = next(log for log in logs if log["log_id"] == event["detail"]["log_id"])
-        assert event == envelope(log, ENV, SOURCE)
+        # The envelope of an Auth0 stream event (see ../shared/auth0-events): the log under detail.data.
+        assert event == {
+            "version": "0",
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"auth0-log:{log['log_id']}")),  # stable across re-runs
+            "detail-type": "Auth0 log",
+            "source": SOURCE,
+            "account": ENV.aws_account_id,
+            "time": log["date"],
+            "region": ENV.aws_region,
+            "resources": [],
+            "detail": {"log_id": log["log_id"], "data": log},
+        }
         assert event["detail-type"] == "Auth0 log" and event["source"] == SOURCE
         # Filed under the hour the event happened, in an object whose name says it was backfilled.
         assert key.startswith(f"logs/{event_hour(log['date'])}/backfill-")
