@@ -31,7 +31,7 @@ CDKTN_PIPFILE := $(CURDIR)/tools/cdktn/Pipfile
 CDKTN_PYTHON := $(CURDIR)/tools/cdktn/.venv/bin/python
 CDKTN_SYNCED := $(CURDIR)/tools/cdktn/.venv/.synced
 
-.PHONY: synth test docs lint cdktn bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
+.PHONY: synth test e2e docs lint cdktn bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
 
 synth: install $(if $(filter cdktn,$(ENGINE)),cdktn)
 	$(if $(filter cdktn,$(ENGINE)),$(CDKTN_PYTHON),$(PIPENV) run python) main.py
@@ -39,6 +39,12 @@ synth: install $(if $(filter cdktn,$(ENGINE)),cdktn)
 # The suite runs on the default engine; tests/test_engines.py proves CDK Terrain gives the same stacks.
 test: install
 	ARCHIVE_ENGINE=cdktf $(PIPENV) run pytest
+
+# Every stack of every shipped configuration applied by real Terraform to a local AWS (moto on loopback),
+# replanned (nothing may change), and the operator commands run against it (docs/testing.md). Needs
+# terraform (1.10+) on PATH and a filesystem mirror of hashicorp/aws on disk; says which is missing.
+e2e: install
+	$(PIPENV) run python -m e2e $(if $(CONFIG),--config "$(CONFIG)")
 
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
@@ -132,7 +138,7 @@ replay: install
 	$(PIPENV) run python -m ops replay --env "$(ENV)" --from "$(FROM)" --to "$(TO)" $(if $(NO_WAIT),--no-wait)
 
 redrive: install
-	$(PIPENV) run python -m ops redrive --env "$(ENV)"
+	$(PIPENV) run python -m ops redrive --env "$(ENV)" $(if $(DRY_RUN),--dry-run)
 
 # make restore ENV=prod FROM=2025-11-01 TO=2025-12-01 [TIER=Bulk|Standard|Expedited] [DAYS=7] [YES=1] [STATUS=1]
 restore: install

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from modules.contract.validation import ConfigError, config_path, load_config, synth_environment_problems
+from modules.contract.validation import OUTDIR_ENV, ConfigError, config_path, load_config, synth_environment_problems
 
 EXIT_BAD_CONFIG = 2
 
@@ -21,7 +21,7 @@ def main() -> int:
     try:
         if problems := synth_environment_problems(os.environ):
             raise ConfigError(problems)
-        config = load_config(config_path(os.environ))
+        config = load_config(config_path(os.environ), outdir=Path(os.environ.get(OUTDIR_ENV) or "cdktf.out"))
     except ConfigError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -33,7 +33,7 @@ def main() -> int:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from modules.app import synthesize
 
-    for stack in synthesize(config):
+    for stack in synthesize(config, os.environ.get(OUTDIR_ENV) or None):
         location = os.path.relpath(stack.path) if stack.path.is_absolute() else stack.path
         print(f"{stack.name}: {Path(location)} ({stack.resources} resources)")
     return 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +42,29 @@ def synthesize(config: Configuration, outdir: str | None = None) -> list[Synthes
     whole to ``SynthOutput.retired`` (it may hold a local state file), so that
     scans and plans do not see it.
     """
+    root = Path(outdir) if outdir else SynthOutput().root
+    root.mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
+    with exclusive(root / ".synth.lock"):
+        return _synthesize(config, str(root))
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold the output folder alone: two synths at once would retire each other's stacks. A second one
+    waits, and says so."""
+    with open(lock_file, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another synth is writing {lock_file.parent}: waiting for it to finish", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _synthesize(config: Configuration, outdir: str) -> list[SynthesizedStack]:
     app = build_app(config, outdir)
     layout = SynthOutput(Path(app.outdir))
     paths = {env.stack_name: layout.stack_file(env.stack_name) for env in config.environments}

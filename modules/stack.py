@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from constructs import Construct
 
 from modules.constructs import aws
@@ -14,9 +16,29 @@ from modules.constructs.delivery_stream import Buffering, DeliveryStream
 from modules.constructs.encryption_key import AlarmKey, ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
 from modules.constructs.private_bucket import Retention
+from modules.constructs.terraform_text import literal
 from modules.contract import naming
 from modules.contract.settings import Environment
 from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
+
+
+def terraform_literals(env: Environment) -> Environment:
+    """The environment with every free-text setting that reaches a resource or provider escaped as a Terraform
+    literal: the one place where user text becomes Terraform text.
+
+    Terraform reads every string of a .tf.json as a template, so a ``${...}`` in an e-mail address, a role
+    path or a stream name would be evaluated at plan time (``${file("...")}`` reads the planning machine's
+    files). The other settings cannot hold ``${`` or ``%{`` (their rules refuse ``$``, ``{`` and ``%``), and
+    the backend block is not a template (Terraform takes its strings as written), so it is left alone.
+    """
+    roles = env.archive_admin_role_arns
+    return replace(
+        env,
+        alarm_email=literal(env.alarm_email) if env.alarm_email else env.alarm_email,
+        deploy_role_arn=literal(env.deploy_role_arn) if env.deploy_role_arn else env.deploy_role_arn,
+        archive_admin_role_arns=tuple(literal(arn) for arn in roles) if roles is not None else None,
+        auth0=replace(env.auth0, stream_name=literal(env.auth0.stream_name)) if env.auth0 else None,
+    )
 
 
 class ArchiveStack(core.TerraformStack):
@@ -30,6 +52,7 @@ class ArchiveStack(core.TerraformStack):
     def __init__(self, scope: Construct, env: Environment) -> None:
         super().__init__(scope, env.stack_name)
         self.environment = env
+        env = terraform_literals(env)
         self._provider(env)
         self._backend(env)
         # An older Terraform stops with its own clear message instead of failing on use_lockfile.
@@ -60,7 +83,7 @@ class ArchiveStack(core.TerraformStack):
                 deep_archive_after_days=env.deep_archive_after_days,
                 expire_after_days=env.expire_after_days,
             ),
-            access_log_bucket=access_logs.name,
+            access_logs=access_logs.destination,
             object_lock=ObjectLock(env.object_lock_mode, env.object_lock_days)
             if env.object_lock_mode and env.object_lock_days
             else None,
@@ -136,7 +159,7 @@ class ArchiveStack(core.TerraformStack):
                 objects_live_days=env.expire_after_days,
                 scan_limit_bytes=env.athena_scan_limit_mib * 2**20,
                 results_expire_days=env.athena_results_expire_days,
-                access_log_bucket=access_logs.name,
+                access_logs=access_logs.destination,
             )
             core.TerraformOutput(
                 self,

@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--within-hours", type=int, default=24, help="newest log object at most this old")
         if name == "deploy":
             command.add_argument("--auto-approve", action="store_true", help="do not ask before applying (CI)")
+        if name == "redrive":
+            command.add_argument("--dry-run", action="store_true", help="count what would move; move nothing")
         if name == "replay":
             command.add_argument("--from", dest="start", required=True, help="UTC, YYYY-MM-DD[THH:MM]")
             command.add_argument("--to", dest="end", required=True, help="UTC, YYYY-MM-DD[THH:MM] (excluded)")
@@ -95,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, env)
     except OperatorError as error:
         return fail(error)
+    except KeyboardInterrupt:
+        print(f"interrupted: {args.command} stopped; it is safe to run it again", file=sys.stderr)
+        return 130
 
 
 def run(args: argparse.Namespace, env: Any) -> int:
@@ -146,7 +151,7 @@ def run(args: argparse.Namespace, env: Any) -> int:
     elif args.command == "redrive":
         from ops.recovery import redrive
 
-        result = aws_errors(lambda: redrive(env, session_client(env)))
+        result = aws_errors(lambda: redrive(env, session_client(env), dry_run=args.dry_run))
         return 0 if not result.refused else 1
     return 0
 

@@ -112,14 +112,21 @@ def _share(start: datetime, end: datetime, last: datetime) -> float:
     return min(1.0, max(0.0, (last - start) / (end - start)))
 
 
-def redrive(env: Environment, client: Callable[[str], Any], *, out: Callable[[str], None] = print) -> RedriveResult:
-    """Move the dead-letter queue's messages into the Firehose stream, deleting each only once Firehose took it."""
+def redrive(
+    env: Environment, client: Callable[[str], Any], *, out: Callable[[str], None] = print, dry_run: bool = False
+) -> RedriveResult:
+    """Move the dead-letter queue's messages into the Firehose stream, deleting each only once Firehose took it.
+
+    ``dry_run``: count what would move and what is not ours, move nothing, and make every message
+    visible again at once."""
     sqs, firehose = client("sqs"), client("firehose")
     names = env.names
     url = sqs.get_queue_url(QueueName=names.dead_letter_queue)["QueueUrl"]
     waiting = int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                   ["Attributes"]["ApproximateNumberOfMessages"])  # fmt: skip
     out(f"{names.dead_letter_queue}: about {waiting} message(s) to redrive into {names.delivery_stream}")
+    if dry_run:
+        return _redrive_dry_run(env, sqs, url, out)
     result = RedriveResult()
     while True:
         messages = sqs.receive_message(
@@ -152,6 +159,30 @@ def redrive(env: Environment, client: Callable[[str], Any], *, out: Callable[[st
             if result.foreign
             else ""
         )
+    )
+    return result
+
+
+def _redrive_dry_run(env: Environment, sqs: Any, url: str, out: Callable[[str], None]) -> RedriveResult:
+    result, seen = RedriveResult(), []
+    try:
+        while messages := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=FIREHOSE_BATCH, WaitTimeSeconds=1, VisibilityTimeout=VISIBILITY_SECONDS
+        ).get("Messages", []):
+            seen += messages
+            ours = sum(_is_auth0_event(m["Body"], env) for m in messages)
+            result.moved += ours
+            result.foreign += len(messages) - ours
+    finally:  # what the dry run received is visible again at once, for the real run
+        for first in range(0, len(seen), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                         for i, m in enumerate(seen[first : first + 10])],
+            )  # fmt: skip
+    out(
+        f"dry run: {result.moved} Auth0 log event(s) of {env.name} would move into {env.names.delivery_stream}; "
+        f"{result.foreign} message(s) that are not would stay; nothing was moved"
     )
     return result
 

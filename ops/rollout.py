@@ -7,14 +7,17 @@ says what is missing, not a stack trace.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modules.contract.settings import Environment
 from modules.contract.versions import MINIMUM_TERRAFORM, MINIMUM_TERRAFORM_TEXT
+from ops import terraform_mirror
 from ops.common import ROOT, OperatorError, stack_dir
 
 CDKTF_CLI = ROOT / "tools" / "cdktf-cli" / "node_modules" / ".bin" / "cdktf"
@@ -45,20 +48,55 @@ def require_terraform() -> str:
     return terraform
 
 
-def run_step(what: str, command: Sequence[str], cwd: Path, hint: str) -> str:
+def run_step(what: str, command: Sequence[str], cwd: Path, hint: str, environ: dict[str, str] | None = None) -> str:
     """Run one step; on failure raise with Terraform's own last words and what to do."""
-    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(list(command), cwd=cwd, capture_output=True, text=True, check=False, env=environ)
     if result.returncode != 0:
         said = "\n".join(line for line in (result.stderr or result.stdout).strip().splitlines()[-12:])
-        raise OperatorError(f"{what} failed in {cwd.relative_to(ROOT)}.\n{hint}\nTerraform said:\n{said}")
+        raise OperatorError(f"{what} failed in {_shown(cwd)}.\n{hint}\nTerraform said:\n{said}")
     return result.stdout
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _synthesized(env: Environment, outdir: Path | None) -> Path:
     directory = stack_dir(env, outdir)
     if not (directory / "cdk.tf.json").exists():
-        raise OperatorError(f"{directory.relative_to(ROOT)} has no cdk.tf.json: synthesize first (make synth)")
+        raise OperatorError(f"{_shown(directory)} has no cdk.tf.json: synthesize first (make synth)")
     return directory
+
+
+def providers_from(
+    directory: Path, environ: dict[str, str] | None = None, out: Callable[[str], None] = print
+) -> tuple[Path, dict[str, str]]:
+    """Where Terraform runs for the stack in ``directory``, and with which environment.
+
+    With the registry reachable (or no mirror on disk): in place, with the pinned provider. Without it,
+    from a local filesystem mirror of hashicorp/aws: in place when it holds the pinned version, else in a
+    copy (``<outdir>/offline/<stack>/``) whose constraint names the mirror's version, said on one line.
+    What make synth wrote is never changed; a local state file stays where the stack keeps it."""
+    environ = dict(os.environ) if environ is None else dict(environ)
+    mirrors = terraform_mirror.find_mirrors(environ)
+    if not mirrors or terraform_mirror.registry_reachable():
+        return directory, environ
+    document = json.loads((directory / "cdk.tf.json").read_text(encoding="utf-8"))
+    pinned = terraform_mirror.pinned_aws_version(document)
+    mirror = terraform_mirror.choose_mirror(mirrors, pinned)
+    assert mirror is not None
+    offline = directory.parent.parent / "offline"
+    environ["TF_CLI_CONFIG_FILE"] = str(mirror.write_cli_config(offline / "terraform.rc"))
+    if mirror.version == pinned:
+        out(f"hashicorp/aws {pinned} from the local mirror at {mirror.root} (the registry is out of reach)")
+        return directory, environ
+    copy = terraform_mirror.relaxed(document, mirror.version)
+    local = copy["terraform"].get("backend", {}).get("local")
+    if local is not None:  # the state stays the stack's own, not the copy's
+        local["path"] = str((directory / local.get("path", "terraform.tfstate")).resolve())
+    target = terraform_mirror.copy_stack(directory, offline / directory.name, copy)
+    out(terraform_mirror.relaxation_notice(mirror, pinned) + f" (in {_shown(target)}; the registry is out of reach)")
+    return target, environ
 
 
 def validate(env: Environment, outdir: Path | None = None, terraform: str | None = None) -> str:
@@ -67,25 +105,27 @@ def validate(env: Environment, outdir: Path | None = None, terraform: str | None
     `terraform` is a binary require_terraform() already accepted; without it, it is looked up here.
     """
     terraform = terraform or require_terraform()
-    directory = _synthesized(env, outdir)
+    directory, environ = providers_from(_synthesized(env, outdir))
     run_step(
         "terraform init -backend=false",
         [terraform, "init", "-backend=false", "-input=false", "-no-color"],
         directory,
-        "It downloads the providers from the Terraform registry: it needs network access.",
+        "It takes the providers from the Terraform registry, or from a local mirror of hashicorp/aws.",
+        environ,
     )
     return run_step(
         "terraform validate",
         [terraform, "validate", "-no-color"],
         directory,
         "The stack is not valid Terraform: this is a defect of the synthesized code, please report it.",
+        environ,
     ).strip()
 
 
 def plan(env: Environment, outdir: Path | None = None, terraform: str | None = None) -> Path:
     """terraform init + validate + plan -out for a synthesized stack; returns the plan file."""
     terraform = terraform or require_terraform()
-    directory = _synthesized(env, outdir)
+    directory, environ = providers_from(_synthesized(env, outdir))
     backend = (
         f" and read access to the state bucket {env.backend.bucket}"
         if env.backend.type == "s3"
@@ -95,13 +135,15 @@ def plan(env: Environment, outdir: Path | None = None, terraform: str | None = N
         "terraform init",
         [terraform, "init", "-input=false", "-no-color"],
         directory,
-        "It downloads the providers from the Terraform registry: it needs network access" + backend + ".",
+        "It takes the providers from the Terraform registry (or a local mirror of hashicorp/aws)" + backend + ".",
+        environ,
     )
     run_step(
         "terraform validate",
         [terraform, "validate", "-no-color"],
         directory,
         "The stack is not valid Terraform: this is a defect of the synthesized code, please report it.",
+        environ,
     )
     run_step(
         "terraform plan",
@@ -111,8 +153,9 @@ def plan(env: Environment, outdir: Path | None = None, terraform: str | None = N
         + (f" that may assume {env.deploy_role_arn}" if env.deploy_role_arn else "")
         + (" and Auth0 credentials (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET or AUTH0_API_TOKEN)" if env.auth0 else "")
         + ".",
+        environ,
     )
-    text = run_step("terraform show", [terraform, "show", "-no-color", PLAN_FILE], directory, "")
+    text = run_step("terraform show", [terraform, "show", "-no-color", PLAN_FILE], directory, "", environ)
     (directory / PLAN_TEXT).write_text(text)
     return directory / PLAN_FILE
 

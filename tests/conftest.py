@@ -77,6 +77,16 @@ def variant_stacks(variants_config: Configuration) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="session")
+def managed_config() -> Configuration:
+    return load_config(ROOT / "examples" / "auth0-managed.toml")
+
+
+@pytest.fixture(scope="session")
+def managed_stacks(managed_config: Configuration) -> dict[str, dict]:
+    return synth_all(managed_config)
+
+
+@pytest.fixture(scope="session")
 def dev(example_stacks: dict[str, dict]) -> dict:
     return example_stacks["dev"]
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import hcl2
-from hcl2.utils import process_escape_sequences
 from lark import Token, Tree
 from lark.exceptions import LarkError
 
@@ -114,9 +113,10 @@ def literal_value(text: str, values: Mapping[str, str] | None = None) -> str:
     out = []
     for part in _string_parts(parse_template(text)):
         if isinstance(part, Token) and part.type == "STRING_CHARS":
-            out.append(process_escape_sequences(str(part)))
+            # The text was quoted with json.dumps (parse_template): undo exactly that quoting.
+            out.append(json.loads(f'"{part}"'))
         elif isinstance(part, Token) and part.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-            out.append(str(part)[1:])  # "$${x}" is the text "${x}"; "%%{x}" is "%{x}"
+            out.append(json.loads(f'"{str(part)[1:]}"'))  # "$${x}" is the text "${x}"; "%%{x}" is "%{x}"
         elif isinstance(part, Tree) and part.data == "interpolation":
             found = list(references(part))
             name = str(found[0]) if len(found) == 1 else "?"

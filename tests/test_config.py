@@ -47,7 +47,7 @@ def test_example_configuration_has_three_accounts(example_config: Configuration)
 
 def test_defaults_are_inherited_and_overridden(example_config: Configuration) -> None:
     dev, prod = example_config.environment("dev"), example_config.environment("prod")
-    assert (dev.glacier_after_days, dev.deep_archive_after_days, dev.expire_after_days) == (30, 60, 90)
+    assert (dev.glacier_after_days, dev.deep_archive_after_days, dev.expire_after_days) == (30, None, 90)
     assert (prod.glacier_after_days, prod.deep_archive_after_days, prod.expire_after_days) == (90, 180, 400)
     assert dev.buffer_interval_seconds == 300 and prod.buffer_interval_seconds == 900
     assert prod.tags == {"Owner": "security", "DataClassification": "confidential"}
@@ -214,8 +214,8 @@ UNUSUAL_GOOD = {
         "111111111111",
         1,
         'project = "audit"\ndeploy_role_arn = "arn:aws:iam::111111111111:role/ci/path/deploy"\n'
-        "glacier_after_days = 30\ndeep_archive_after_days = 90\nexpire_after_days = 3650\n"
-        "buffer_interval_seconds = 0\nbuffer_size_mib = 128\nlog_retention_days = 3653\nreplay_window_days = 365\n"
+        "glacier_after_days = 30\ndeep_archive_after_days = 120\nexpire_after_days = 3650\n"
+        "buffer_interval_seconds = 60\nbuffer_size_mib = 128\nlog_retention_days = 3653\nreplay_window_days = 365\n"
         'alarm_email = "sec.team+alarms@example.co.uk"\nno_events_alarm_hours = 168\n'
         'archive_admin_role_arns = ["arn:aws:iam::111111111111:role/ci/path/deploy", '
         '"arn:aws:iam::111111111111:role/break-glass"]\naccept_no_replay_archive = false\n'

@@ -76,6 +76,27 @@ def make_dir(tmp: Path) -> None:
     (tmp / "conf.toml").mkdir()
 
 
+DEEP_GAP = (
+    "expected at least 90 days after glacier_after_days (90 (the default)), so at least 180: S3 refuses a shorter "
+    "stay in Glacier Flexible Retrieval"
+)
+PARTNER_SOURCE = (
+    "expected an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, of at most 256 "
+    "characters"
+)
+LONG_SOURCE = SOURCE.replace("acme-dev", "a" * (257 - len(SOURCE) + len("acme-dev")))
+ARCHIVE_BUCKET = "auth0-log-archive-dev-111111111111"
+STATE = "expected a path for a new or existing state file, got"
+
+
+def below_a_file(tmp: Path) -> None:
+    (tmp / "plain").write_text("")
+
+
+def dangling_link(tmp: Path) -> None:
+    (tmp / "gone").symlink_to(tmp / "nowhere")
+
+
 CASES: dict[str, Case] = {
     # --- account ids: 12 ASCII digits (AWS account identifiers); Python's \d takes any Unicode digit
     "account-fullwidth": Case(dev().replace('"111111111111"', '"１１１１１１１１１１１１"'), [
@@ -116,8 +137,13 @@ CASES: dict[str, Case] = {
         f"{F}: environments.dev.deep_archive_after_days: expected {INT32}, got -5"]),
     "days-inf": Case(dev("expire_after_days = inf"), [
         f"{F}: environments.dev.expire_after_days: expected {INT32}, got inf"]),
-    "deep-before-glacier": Case(dev("deep_archive_after_days = 60"), [
-        f"{F}: environments.dev.deep_archive_after_days: expected more than glacier_after_days (90), got 60"]),
+    "deep-before-glacier": Case(dev("deep_archive_after_days = 60"), [f"{F}: environments.dev.deep_archive_after_days: {DEEP_GAP}, got 60"]),
+    # S3 refuses a DEEP_ARCHIVE transition less than 90 days after the GLACIER one ("must be 90 days more")
+    "deep-89-days-after-glacier": Case(dev("deep_archive_after_days = 179"), [
+        f"{F}: environments.dev.deep_archive_after_days: {DEEP_GAP}, got 179"]),
+    "deep-gap-from-defaults": Case("[defaults]\ndeep_archive_after_days = 100\n" + dev("glacier_after_days = 30"), [
+        f"{F}: environments.dev.deep_archive_after_days: expected at least 90 days after glacier_after_days (30), "
+        "so at least 120: S3 refuses a shorter stay in Glacier Flexible Retrieval, got 100 (from [defaults])"]),
     "expire-before-transition": Case(dev("deep_archive_after_days = 500"), [
         f"{F}: environments.dev.expire_after_days: expected more than deep_archive_after_days (500), got 400 "
         "(the default)"]),
@@ -127,9 +153,12 @@ CASES: dict[str, Case] = {
     "buffer-size-63": Case(dev("buffer_size_mib = 63"), [  # Firehose: dynamic partitioning needs 64 MiB at least
         f"{F}: environments.dev.buffer_size_mib: expected an integer from 64 to 128, got 63"]),
     "buffer-interval-901": Case(dev("buffer_interval_seconds = 901"), [
-        f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 0 to 900, got 901"]),
+        f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 60 to 900, got 901"]),
     "buffer-interval-negative": Case(dev("buffer_interval_seconds = -1"), [
-        f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 0 to 900, got -1"]),
+        f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 60 to 900, got -1"]),
+    # Firehose: zero buffering is not supported with dynamic partitioning
+    "buffer-interval-zero": Case(dev("buffer_interval_seconds = 0"), [
+        f"{F}: environments.dev.buffer_interval_seconds: expected an integer from 60 to 900, got 0"]),
     # CloudWatch Logs PutRetentionPolicy: an enumeration
     "log-retention-100": Case(dev("log_retention_days = 100"), [
         f"{F}: environments.dev.log_retention_days: expected a CloudWatch Logs retention period, one of 1, 3, 5, 7, "
@@ -218,11 +247,13 @@ CASES: dict[str, Case] = {
         f'{F}: environments.dev.deploy_role_arn: {ROLE_ARN}, got "arn:aws-cn:iam::111111111111:role/deploy"']),
     # --- partner event sources (Auth0: aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs)
     "source-other-partner": Case(DEV.replace(SOURCE, "aws.partner/other.com/acme/logs"), [
-        f"{F}: environments.dev.auth0_event_source: expected an Auth0 partner event source, "
-        'aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, got "aws.partner/other.com/acme/logs"']),
+        f"{F}: environments.dev.auth0_event_source: {PARTNER_SOURCE}, got "
+        '"aws.partner/other.com/acme/logs"']),
     "source-control-char": Case(DEV.replace(SOURCE, SOURCE + "\\t"), [
-        f"{F}: environments.dev.auth0_event_source: expected an Auth0 partner event source, "
-        f'aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, got "{SOURCE}\\u0009"']),
+        f'{F}: environments.dev.auth0_event_source: {PARTNER_SOURCE}, got "{SOURCE}\\u0009"']),
+    # EventBridge: an event source (and the partner bus named after it) is at most 256 characters
+    "source-257": Case(DEV.replace(SOURCE, LONG_SOURCE), [
+        f'{F}: environments.dev.auth0_event_source: {PARTNER_SOURCE}, got "{LONG_SOURCE}"']),
     # --- tags (AWS tagging rules: 50 a resource, the charset, aws: reserved, IAM ignores case)
     "tags-string": Case(dev('tags = "x"'), [f'{F}: environments.dev.tags: expected a table of tags, got "x"']),
     "tag-key-hash": Case(dev('tags = { "cost#center" = "1" }'), [
@@ -410,6 +441,58 @@ CASES: dict[str, Case] = {
         env={"SYNTH_HCL_OUTPUT": "true"}),
     "cdktf-outdir-a-file": Case(DEV, ['CDKTF_OUTDIR: expected a directory, got the file "environments.toml"'],
                                 env={"CDKTF_OUTDIR": "environments.toml"}),
+    # --- round three: what AWS, Terraform or Python would refuse later
+    "cdktf-context-nan": Case(DEV, ["CDKTF_CONTEXT_JSON: expected a JSON object, got invalid JSON (NaN is not JSON)"],
+                              env={"CDKTF_CONTEXT_JSON": '{"a": NaN}'}),
+    "cdktf-context-deep": Case(DEV, ["CDKTF_CONTEXT_JSON: expected a JSON object, got one nested too deeply"],
+                               env={"CDKTF_CONTEXT_JSON": "[" * 100_000 + "]" * 100_000}),
+    "cdktf-outdir-below-a-file": Case(DEV, ['CDKTF_OUTDIR: expected a directory we can write, got "plain/out": "plain" '
+                                            "is not a directory"], env={"CDKTF_OUTDIR": "plain/out"}, setup=below_a_file),
+    "cdktf-outdir-dangling-link": Case(DEV, ['CDKTF_OUTDIR: expected a directory we can write, got "gone": a symbolic '
+                                             "link to nothing"], env={"CDKTF_OUTDIR": "gone"}, setup=dangling_link),
+    "cdktn-not-installed": Case(DEV, ["ARCHIVE_ENGINE: cdktn is not installed in this Python environment: run make "
+                                      "cdktn and synthesize with make synth ENGINE=cdktn (its own environment, "
+                                      "tools/cdktn/), or unset ARCHIVE_ENGINE"], env={"ARCHIVE_ENGINE": "cdktn"}),
+    "start-from-year-1-overflows": Case(managed('start_from = "0001-01-01T00:00:00+01:00"'), [
+        f'{F}: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z '
+        '(Auth0 reads it only when it creates the stream), got "0001-01-01T00:00:00+01:00"']),
+    "start-from-9999-overflows": Case(managed('start_from = "9999-12-31T23:30:00-01:00"'), [
+        f'{F}: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z '
+        '(Auth0 reads it only when it creates the stream), got "9999-12-31T23:30:00-01:00"']),
+    # IAM: no wildcard is a principal; ArnNotLike would read it as one
+    "admin-role-wildcard": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:role/ops*/admin"]'), [
+        f"{F}: environments.dev.archive_admin_role_arns.0: {ROLE_ARN} without the wildcards * and ? (a policy "
+        'principal names one role), got "arn:aws:iam::111111111111:role/ops*/admin"']),
+    "deploy-role-wildcard-path": Case(dev('deploy_role_arn = "arn:aws:iam::111111111111:role/a?/deploy"'), [
+        f"{F}: environments.dev.deploy_role_arn: {ROLE_ARN} without the wildcards * and ? (a policy principal names "
+        'one role), got "arn:aws:iam::111111111111:role/a?/deploy"']),
+    "deploy-role-service-linked": Case(dev('deploy_role_arn = "arn:aws:iam::111111111111:role/aws-service-role/'
+                                           'support.amazonaws.com/AWSServiceRoleForSupport"'), [
+        f"{F}: environments.dev.deploy_role_arn: {ROLE_ARN} of a role people or pipelines assume, not a "
+        'service-linked role (/aws-service-role/), got "arn:aws:iam::111111111111:role/aws-service-role/'
+        'support.amazonaws.com/AWSServiceRoleForSupport"']),
+    # Enumerations match exactly, in ASCII: upper() turns the dotless i (U+0131) into I
+    "object-lock-lookalike": Case(dev('object_lock_mode = "compl\u0131ance"', "object_lock_days = 30"), [
+        f'{F}: environments.dev.object_lock_mode: expected "governance" or "compliance", got "compl\u0131ance"']),
+    # A local state file must overwrite nothing; an S3 state bucket must not be the stack's own
+    "state-is-the-stack-json": Case(dev('backend = { type = "local", path = "cdk.tf.json" }'), [
+        f'{F}: environments.dev.backend.path: {STATE} "cdk.tf.json": …']),
+    "state-is-the-configuration": Case(dev('backend = { type = "local", path = "../../../environments.toml" }'), [
+        f'{F}: environments.dev.backend.path: {STATE} "../../../environments.toml": …']),
+    "state-is-a-directory": Case(dev('backend = { type = "local", path = "/tmp" }'), [
+        f'{F}: environments.dev.backend.path: {STATE} "/tmp": "/tmp" is a directory']),
+    "state-is-dev-null": Case(dev('backend = { type = "local", path = "/dev/null" }'), [
+        f'{F}: environments.dev.backend.path: {STATE} "/dev/null": "/dev/null" is a device, pipe or socket']),
+    "state-differs-only-in-case": Case(dev('backend = { type = "local", path = "/var/state/Prod.tfstate" }')
+                                       + QA.replace("111111111111", "222222222222")
+                                       + 'backend = { type = "local", path = "/var/state/prod.tfstate" }\n', [
+        f'{F}: environments.qa: {SHARED} the Terraform state "/var/state/prod.tfstate", as environments.dev has']),
+    "state-bucket-is-the-archive": Case(dev(f'backend = {{ type = "s3", bucket = "{ARCHIVE_BUCKET}" }}'), [
+        f'{F}: environments.dev.backend.bucket: expected a bucket of its own for the Terraform state, got '
+        f'"{ARCHIVE_BUCKET}", which the stack of environments.dev creates and manages']),
+    "state-bucket-is-the-query-results": Case(dev(f'backend = {{ type = "s3", bucket = "{ARCHIVE_BUCKET}-athena-results" }}'), [
+        f'{F}: environments.dev.backend.bucket: expected a bucket of its own for the Terraform state, got '
+        f'"{ARCHIVE_BUCKET}-athena-results", which the stack of environments.dev creates and manages']),
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -37,6 +38,41 @@ def fake_terraform(directory: Path, version: str, init_exit: int = 0, validate_e
     return directory
 
 
+# The registry path: no provider mirror, whatever lies on this machine's disk.
+NO_MIRROR = {"TERRAFORM_PROVIDER_MIRROR": "off"}
+
+
+def test_without_the_registry_a_mirror_of_another_version_validates_a_copy(tmp_path: Path) -> None:
+    from ops.terraform_mirror import platform_dir, registry_reachable
+
+    if registry_reachable():
+        pytest.skip("the Terraform registry is reachable: validate uses the pinned provider from it")
+    mirror = tmp_path / "mirror"
+    binary = (
+        mirror / "registry.terraform.io/hashicorp/aws/5.100.0" / platform_dir() / "terraform-provider-aws_v5.100.0_x5"
+    )
+    binary.parent.mkdir(parents=True)
+    binary.write_bytes(b"#!/bin/sh\n")
+    binary.chmod(0o755)
+    result = run_ops("validate", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1),
+                     TERRAFORM_PROVIDER_MIRROR=str(mirror))  # fmt: skip
+    assert result.stdout.splitlines()[0] == (
+        "planned with hashicorp/aws 5.100.0 from the local mirror; the stack pins 6.25.0 "
+        "(in cdktf.out/offline/auth0-log-archive-dev; the registry is out of reach)"
+    )
+    assert result.stderr.startswith("error: terraform validate failed in cdktf.out/offline/auth0-log-archive-dev.\n")
+    copy = json.loads((ROOT / "cdktf.out/offline/auth0-log-archive-dev/cdk.tf.json").read_text())
+    original = json.loads((ROOT / "cdktf.out/stacks/auth0-log-archive-dev/cdk.tf.json").read_text())
+    assert copy["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
+    assert original["terraform"]["required_providers"]["aws"]["version"] == "6.25.0"
+    # The local state stays the stack's own, not the copy's.
+    assert copy["terraform"]["backend"]["local"]["path"] == str(
+        (ROOT / "cdktf.out/stacks/auth0-log-archive-dev/terraform.auth0-log-archive-dev.tfstate").resolve()
+    )
+    config = (ROOT / "cdktf.out/offline/terraform.rc").read_text()
+    assert f'path    = "{mirror}"' in config
+
+
 def test_an_unknown_environment_lists_the_known_ones() -> None:
     result = run_ops("plan", "--env", "qa")
     assert result.returncode == 2
@@ -58,16 +94,20 @@ def test_a_bad_configuration_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 def test_plan_without_the_registry_says_what_is_missing(tmp_path: Path) -> None:
-    result = run_ops("plan", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", init_exit=1))
+    result = run_ops("plan", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", init_exit=1), **NO_MIRROR)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: terraform init failed in cdktf.out/stacks/auth0-log-archive-prod.\n")
-    assert "needs network access and read access to the state bucket acme-tfstate-333333333333" in result.stderr
+    assert (
+        "It takes the providers from the Terraform registry (or a local mirror of hashicorp/aws) and read access "
+        "to the state bucket acme-tfstate-333333333333." in result.stderr
+    )
     assert "Failed to query available provider packages" in result.stderr
 
 
 def test_validate_needs_no_backend_and_no_credentials(tmp_path: Path) -> None:
-    result = run_ops("validate", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1))
+    result = run_ops("validate", "--env", "prod", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1),
+                     **NO_MIRROR)  # fmt: skip
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: terraform validate failed in cdktf.out/stacks/auth0-log-archive-prod.\n")
@@ -77,7 +117,8 @@ def test_validate_needs_no_backend_and_no_credentials(tmp_path: Path) -> None:
 
 
 def test_plan_validates_before_planning(tmp_path: Path) -> None:
-    result = run_ops("plan", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1))
+    result = run_ops("plan", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1),
+                     **NO_MIRROR)  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.startswith("error: terraform validate failed in cdktf.out/stacks/auth0-log-archive-dev.\n")
     assert [c.split()[0] for c in (tmp_path / "calls").read_text().splitlines()] == ["version", "init", "validate"]

@@ -10,7 +10,7 @@ from constructs import Construct
 from modules.constructs import aws
 from modules.constructs.encryption_key import ArchiveKey
 from modules.constructs.iam import statement
-from modules.constructs.private_bucket import PrivateBucket, Retention
+from modules.constructs.private_bucket import AccessLogDestination, PrivateBucket, Retention
 
 lock = aws.s3_bucket_object_lock_configuration
 
@@ -65,6 +65,11 @@ class AccessLogBucket(Construct):
     def name(self) -> str:
         return self.bucket.name
 
+    @property
+    def destination(self) -> AccessLogDestination:
+        """For the buckets that log here: S3 accepts this bucket as a target only once its policy exists."""
+        return AccessLogDestination(self.name, ready=[self.bucket.policy])
+
 
 # What only the archive's administrators may do: what would let data go, or be read, or stop
 # expiring, without a trace in the lifecycle (S3 lifecycle actions are S3's own, not subject to
@@ -81,7 +86,7 @@ class ArchiveBucket(Construct):
     Current objects move to Glacier (and optionally Deep Archive) and expire
     after the retention period. With ``object_lock`` every new object is
     also write-once for that many days. Access is logged to
-    ``access_log_bucket`` when given.
+    ``access_logs`` when given.
 
     With ``admin_role_arns``, the bucket policy denies everyone else the
     ``PROTECTED_ACTIONS`` (deleting versions, changing the policy, lifecycle,
@@ -97,7 +102,7 @@ class ArchiveBucket(Construct):
         bucket_name: str,
         key: ArchiveKey,
         retention: Retention,
-        access_log_bucket: str | None = None,
+        access_logs: AccessLogDestination | None = None,
         object_lock: ObjectLock | None = None,
         admin_role_arns: Sequence[str] = (),
         prevent_destroy: bool = True,
@@ -124,7 +129,7 @@ class ArchiveBucket(Construct):
             bucket_name=bucket_name,
             kms_key_arn=key.arn,
             retention=retention,
-            access_log_bucket=access_log_bucket,
+            access_logs=access_logs,
             policy_statements=protection,
             prevent_destroy=prevent_destroy,
         )

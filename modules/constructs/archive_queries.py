@@ -7,7 +7,7 @@ from constructs import Construct
 
 from modules.constructs import aws
 from modules.constructs.encryption_key import ArchiveKey
-from modules.constructs.private_bucket import PrivateBucket, Retention
+from modules.constructs.private_bucket import AccessLogDestination, PrivateBucket, Retention
 from modules.constructs.terraform_text import literal
 from modules.contract.athena_table import (
     DATA_FIELDS,
@@ -56,7 +56,7 @@ class ArchiveQueries(Construct):
         objects_live_days: int,
         scan_limit_bytes: int,
         results_expire_days: int,
-        access_log_bucket: str | None = None,
+        access_logs: AccessLogDestination | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.results = PrivateBucket(
@@ -65,7 +65,7 @@ class ArchiveQueries(Construct):
             bucket_name=results_bucket_name,
             kms_key_arn=key.arn,
             retention=Retention(expire_after_days=results_expire_days, noncurrent_expire_after_days=1),
-            access_log_bucket=access_log_bucket,
+            access_logs=access_logs,
             prevent_destroy=False,  # query results, not audit data
         )
         self.database = aws.glue_catalog_database.GlueCatalogDatabase(

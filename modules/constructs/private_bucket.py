@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from constructs import Construct
 
@@ -13,6 +14,20 @@ from modules.constructs.iam import Statement, deny_insecure_transport, policy_do
 
 lifecycle = aws.s3_bucket_lifecycle_configuration
 sse = aws.s3_bucket_server_side_encryption_configuration
+
+
+@dataclass(frozen=True)
+class AccessLogDestination:
+    """Where a bucket's S3 server access logs go.
+
+    ``ready``: what must exist before S3 accepts the bucket as a target. S3
+    checks, in PutBucketLogging, that the target's policy lets
+    logging.s3.amazonaws.com write (InvalidTargetBucketForLogging otherwise),
+    and nothing in the references orders the two.
+    """
+
+    bucket_name: str
+    ready: Sequence[Any] = ()
 
 
 @dataclass(frozen=True)
@@ -35,8 +50,8 @@ class PrivateBucket(Construct):
     versioned, default encryption (SSE-KMS with ``kms_key_arn``, else
     SSE-S3), a bucket policy that denies requests without TLS plus
     ``policy_statements``, a lifecycle from ``retention``, ``force_destroy``
-    off and, by default, ``prevent_destroy``. With ``access_log_bucket``,
-    S3 server access logs go there, under "<bucket name>/".
+    off and, by default, ``prevent_destroy``. With ``access_logs``, S3
+    server access logs go there, under "<bucket name>/", once it is ready.
     """
 
     def __init__(
@@ -48,7 +63,7 @@ class PrivateBucket(Construct):
         retention: Retention,
         kms_key_arn: str | None = None,
         policy_statements: Sequence[Statement] = (),
-        access_log_bucket: str | None = None,
+        access_logs: AccessLogDestination | None = None,
         prevent_destroy: bool = True,
     ) -> None:
         super().__init__(scope, id)
@@ -90,7 +105,7 @@ class PrivateBucket(Construct):
         aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
             self, "ownership", bucket=bucket, rule={"object_ownership": "BucketOwnerEnforced"}
         )
-        aws.s3_bucket_policy.S3BucketPolicy(
+        self.policy = aws.s3_bucket_policy.S3BucketPolicy(
             self,
             "policy",
             bucket=bucket,
@@ -101,13 +116,14 @@ class PrivateBucket(Construct):
             # S3 rejects policy writes while the public access block is being applied.
             depends_on=[public_access_block],
         )
-        if access_log_bucket is not None:
+        if access_logs is not None:
             aws.s3_bucket_logging.S3BucketLoggingA(
                 self,
                 "access_logging",
                 bucket=bucket,
-                target_bucket=access_log_bucket,
+                target_bucket=access_logs.bucket_name,
                 target_prefix=f"{bucket_name}/",
+                depends_on=list(access_logs.ready) or None,
             )
         lifecycle.S3BucketLifecycleConfiguration(
             self,

@@ -94,4 +94,7 @@ def rfc3339_utc(value: object) -> str | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:  # year 1 with a positive offset, or 9999 with a negative one, is outside datetime's range in UTC
+        return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:
+        return None

@@ -108,14 +108,31 @@ def iam_role_name(name: str) -> str | None:
 
 
 def iam_role_arn(arn: str) -> str | None:
-    """None for a valid role ARN in the aws partition; ``role_arn_account`` gives its account."""
+    """None for a valid role ARN in the aws partition; ``role_arn_account`` gives its account.
+
+    IAM allows ``*`` and ``?`` in a path, but our policies name roles as principals and in
+    ``ArnNotLike aws:PrincipalArn``, where they are wildcards ("IAM JSON policy elements:
+    Principal": no wildcards in a principal ARN): refused. A service-linked role (path
+    /aws-service-role/) can be assumed only by its service (IAM, "Using service-linked roles").
+    """
     expected = "an IAM role ARN, arn:aws:iam::<12 digits>:role/[<path>/]<name>"
     match = _ROLE_ARN.fullmatch(arn)
     if match is None or len(match["path"]) > 512:
         return expected
     if iam_role_name(match["name"]) is not None:
         return expected + " (the name: 1 to 64 ASCII letters, digits and +=,.@_-)"
+    if "*" in arn or "?" in arn:
+        return expected + " without the wildcards * and ? (a policy principal names one role)"
+    if match["path"].startswith(SERVICE_LINKED_PATH):
+        return expected + f" of a role people or pipelines assume, not a service-linked role ({SERVICE_LINKED_PATH})"
     return None
+
+
+SERVICE_LINKED_PATH = "/aws-service-role/"
+# S3 Lifecycle: an object must stay 90 days in Glacier Flexible Retrieval before a Deep Archive transition.
+GLACIER_MINIMUM_DAYS = 90
+# EventBridge CreateEventBus / partner event source Name: 1 to 256 characters (EventBridge API Reference).
+MAX_EVENT_SOURCE_NAME = 256
 
 
 def role_arn_account(arn: str) -> str:

@@ -92,6 +92,10 @@ class Names:
     def athena_workgroup(self) -> str:
         return self.prefix
 
+    def bucket_names(self) -> list[str]:
+        """The S3 buckets the stack creates."""
+        return [name.name for name in self.aws_names() if name.kind == "s3 bucket"]
+
     def aws_names(self) -> list[AwsName]:
         """Every name the stack creates (checked against AWS's rules, and against the other environments')."""
         names = [

@@ -390,11 +390,30 @@ def _region_rule(text: str) -> str | None:
 REGION = Text('an AWS commercial region such as "us-east-1"', _region_rule)
 
 # The backend table's keys, by backend type.
+# Terraform takes backend strings as written (the backend block is not a template), but cdktf, the
+# offline reader and anyone reading the stack see "${" and "%{" as template syntax: refused there.
+TEMPLATE_SYNTAX = ("${", "%{")
+
+
+def _no_template(rule: Callable[[str], str | None], expected: str) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        if any(syntax in text for syntax in TEMPLATE_SYNTAX):
+            return f"{expected} without ${{ or %{{ (Terraform's template syntax)"
+        return rule(text)
+
+    return check
+
+
 BACKEND_KEYS: dict[str, dict[str, Kind]] = {
-    "local": {"path": Text("a file path without control characters", lambda t: None if "\0" not in t else "")},
+    "local": {
+        "path": Text(
+            "a file path without control characters",
+            _no_template(lambda t: None if "\0" not in t else "", "a file path without control characters"),
+        )
+    },
     "s3": {
         "bucket": Text("an S3 bucket name", aws_rules.s3_bucket_name),
-        "key": Text("an S3 object key", aws_rules.s3_object_key),
+        "key": Text("an S3 object key", _no_template(aws_rules.s3_object_key, "an S3 object key")),
         "region": REGION,
     },
 }
@@ -403,7 +422,8 @@ BACKEND_KEYS: dict[str, dict[str, Kind]] = {
 def _email_rule(text: str) -> str | None:
     match = EMAIL.fullmatch(text)
     expected = "an e-mail address (ASCII), e.g. security@example.com"
-    return None if match and len(text) <= 254 and aws_rules.hostname(match["domain"]) is None else expected
+    # Domains are case-insensitive (RFC 4343): security@Example.COM is security@example.com.
+    return None if match and len(text) <= 254 and aws_rules.hostname(match["domain"].lower()) is None else expected
 
 
 def _role_rule(text: str) -> str | None:
@@ -436,8 +456,15 @@ class Environment:
     auth0_event_source: str | None = setting(
         "The partner event source of a stream made in Auth0. Exactly one of this and `auth0` per environment; "
         "each environment needs its own.",
-        pattern_text(
-            PARTNER_EVENT_SOURCE, "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs"
+        Text(
+            "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, of at most "
+            f"{aws_rules.MAX_EVENT_SOURCE_NAME} characters",
+            lambda t: (
+                None
+                if PARTNER_EVENT_SOURCE.fullmatch(t) and len(t) <= aws_rules.MAX_EVENT_SOURCE_NAME
+                else "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, of at most "
+                f"{aws_rules.MAX_EVENT_SOURCE_NAME} characters"
+            ),
         ),
     )
     auth0: Auth0Stream | None = setting(
@@ -472,7 +499,9 @@ class Environment:
     )
     buffer_interval_seconds: int = setting(
         "Firehose writes an object at least this often.",
-        Integer(0, 900, "Firehose BufferingHints IntervalInSeconds"),
+        # BufferingHints IntervalInSeconds is 0-900, but zero buffering is not supported with dynamic
+        # partitioning (Firehose "Buffering hints"), which the stream always uses: 60 to 900.
+        Integer(60, 900, "Firehose BufferingHints IntervalInSeconds, with dynamic partitioning"),
         default=900,
     )
     buffer_size_mib: int = setting(
@@ -520,7 +549,12 @@ class Environment:
     )
     object_lock_mode: str | None = setting(
         "S3 Object Lock default retention for new log objects (write once, read many). Needs `object_lock_days`.",
-        Text('"governance" or "compliance"', lambda t: None if t.upper() in OBJECT_LOCK_MODES else "", str.upper),
+        # Exact ASCII, either case: str.upper() alone would turn a look-alike (dotless i, U+0131) into "I".
+        Text(
+            '"governance" or "compliance"',
+            lambda t: None if t.isascii() and t.upper() in OBJECT_LOCK_MODES else "",
+            str.upper,
+        ),
     )
     object_lock_days: int | None = setting(
         "Days each new log object is locked against deletion and overwrite. At most `expire_after_days`, since "

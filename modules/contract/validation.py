@@ -99,11 +99,13 @@ _FILE_KINDS = {
 }
 
 
-def load_config(path: Path | str) -> Configuration:
+def load_config(path: Path | str, outdir: Path | None = None) -> Configuration:
+    """The validated configuration. ``outdir``: where a synth writes (CDKTF_OUTDIR), against which local
+    state paths are resolved and checked; cdktf.out by default."""
     source = str(path)
     if control_characters(source):
         source = shown(source)
-    return parse_config(read_text(Path(path), source), source)
+    return parse_config(read_text(Path(path), source), source, outdir=outdir, config_file=Path(path))
 
 
 def read_text(path: Path, source: str) -> str:
@@ -131,7 +133,9 @@ def read_text(path: Path, source: str) -> str:
         raise ConfigError([f"{source}: expected UTF-8 text, got an invalid byte at offset {error.start}"]) from None
 
 
-def parse_config(text: str, source: str) -> Configuration:
+def parse_config(
+    text: str, source: str, *, outdir: Path | None = None, config_file: Path | None = None
+) -> Configuration:
     text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark, as some editors write: not TOML, but harmless
     try:
         document = tomllib.loads(text)
@@ -139,15 +143,17 @@ def parse_config(text: str, source: str) -> Configuration:
         raise ConfigError([f"{source}: invalid TOML: {' '.join(str(error).split())}"]) from None
     except RecursionError:
         raise ConfigError([f"{source}: invalid TOML: arrays or tables nested too deeply"]) from None
-    return _Validator(source).configuration(document)
+    return _Validator(source, outdir, config_file).configuration(document)
 
 
 # --- validation ----------------------------------------------------------------------------
 
 
 class _Validator:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, outdir: Path | None = None, config_file: Path | None = None) -> None:
         self.source = source
+        self.outdir = outdir
+        self.config_file = config_file
         self.problems: list[str] = []
 
     def problem(self, where: tuple[str, ...], message: str) -> None:
@@ -205,6 +211,8 @@ class _Validator:
             env = self.environment(name, defaults, parsed_defaults, table)
             if env is not None:
                 built.append(env)
+        if not self.problems:
+            self.states(built)
         if not self.problems:
             self.across(built)
         if self.problems:
@@ -385,10 +393,15 @@ class _Validator:
         """Transitions in order, expiry after them, and object lock within the expiry."""
         glacier, deep = merged["glacier_after_days"], merged["deep_archive_after_days"]
         expire = merged["expire_after_days"]
-        if deep is not None and deep <= glacier:
+        # S3 PutBucketLifecycleConfiguration refuses a DEEP_ARCHIVE transition less than 90 days after the GLACIER
+        # one ("must be 90 days more than ... StorageClass 'GLACIER'": Glacier Flexible Retrieval's minimum
+        # storage duration; S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle", constraints).
+        if deep is not None and deep < glacier + aws_rules.GLACIER_MINIMUM_DAYS:
             self.problem(
                 (*where, "deep_archive_after_days"),
-                f"expected more than glacier_after_days ({glacier}), got {deep}{origin('deep_archive_after_days')}",
+                f"expected at least {aws_rules.GLACIER_MINIMUM_DAYS} days after glacier_after_days ({glacier}"
+                f"{origin('glacier_after_days')}), so at least {glacier + aws_rules.GLACIER_MINIMUM_DAYS}: S3 "
+                f"refuses a shorter stay in Glacier Flexible Retrieval, got {deep}{origin('deep_archive_after_days')}",
             )
         last_name = "deep_archive_after_days" if deep is not None else "glacier_after_days"
         last_transition = deep if deep is not None else glacier
@@ -426,12 +439,51 @@ class _Validator:
                 )
             seen.setdefault(key.lower(), key)
 
+    def states(self, environments: list[Environment]) -> None:
+        """A state file must overwrite nothing, and a state bucket must be none of the stacks' own."""
+        ours = {bucket: env.name for env in environments for bucket in env.names.bucket_names()}
+        layout = naming.SynthOutput(self.outdir or naming.SynthOutput().root)
+        written = {layout.stack_file(env.stack_name).resolve() for env in environments}
+        written.add((layout.root / "manifest.json").resolve())
+        config = self.config_file.resolve() if self.config_file else None
+        for env in environments:
+            backend = env.backend
+            where = ("environments", env.name, "backend")
+            if backend.type == "s3":
+                if backend.bucket in ours:
+                    self.problem(
+                        (*where, "bucket"),
+                        f"expected a bucket of its own for the Terraform state, got {shown(backend.bucket)}, "
+                        f"which the stack of environments.{ours[backend.bucket]} creates and manages",
+                    )
+                continue
+            path = Path(state_location(env, self.outdir))
+            what = None
+            if path in written:
+                what = "a file the synth writes"
+            elif config is not None and path == config:
+                what = "the configuration file"
+            elif path.is_dir():
+                what = "a directory"
+            elif path.exists() and not path.is_file():
+                what = "a device, pipe or socket"
+            elif not _creatable(path):
+                what = "a path below something that is not a writable directory"
+            if what:
+                self.problem(
+                    (*where, "path"),
+                    f"expected a path for a new or existing state file, got {shown(backend.path)}: {shown(str(path))} "
+                    f"is {what}",
+                )
+
     def across(self, environments: list[Environment]) -> None:
         """What no two environments may share: a stack, a state, a partner source, an AWS name."""
 
         def claims(env: Environment) -> Iterator[tuple[tuple[str, ...], str, str]]:
             yield ("stack",), env.stack_name, f"the stack name {shown(env.stack_name)}"
-            yield ("state",), state_location(env), f"the Terraform state {shown(state_location(env))}"
+            state = state_location(env, self.outdir)
+            # Case-insensitive file systems (macOS, Windows) make State.tfstate and state.tfstate one file.
+            yield ("state",), state.casefold(), f"the Terraform state {shown(state)}"
             if env.auth0_event_source is not None:
                 yield ("source",), env.auth0_event_source, "the Auth0 partner event source (one feeds one environment)"
             for derived in env.names.aws_names():
@@ -453,20 +505,29 @@ class _Validator:
                     break
 
 
-def state_location(env: Environment) -> str:
+def state_location(env: Environment, outdir: Path | None = None) -> str:
     """Where the environment's state lives, comparable across environments."""
     backend = env.backend
     if backend.type == "s3":
         return f"s3://{backend.bucket}/{backend.key}"
-    # cdktf runs Terraform in cdktf.out/stacks/<stack>/: a relative path is relative to it.
-    stack_dir = naming.SynthOutput().stack_dir(env.stack_name).resolve()
+    # cdktf runs Terraform in <outdir>/stacks/<stack>/: a relative path is relative to it.
+    layout = naming.SynthOutput(outdir) if outdir else naming.SynthOutput()
+    stack_dir = layout.stack_dir(env.stack_name).resolve()
     return str((stack_dir / (backend.path or f"terraform.{env.stack_name}.tfstate")).resolve())
+
+
+def _creatable(path: Path) -> bool:
+    """Whether the nearest existing ancestor of ``path`` is a directory (Terraform creates the rest)."""
+    for parent in path.parents:
+        if parent.exists():
+            return parent.is_dir()
+    return False
 
 
 OUTDIR_ENV = "CDKTF_OUTDIR"
 
 
-def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:
+def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:  # noqa: PLR0912 - one branch a variable
     """What is wrong with the environment variables cdktf reads during a synth, one line each.
 
     cdktf would fail on them later, with a jsii stack trace, or write something
@@ -478,13 +539,29 @@ def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:
     engine = environ.get("ARCHIVE_ENGINE", "")
     if engine not in ("", "cdktf", "cdktn"):
         problems.append(f"ARCHIVE_ENGINE: expected cdktf (the default) or cdktn, got {shown(engine)}")
+    if engine == "cdktn":
+        import importlib.util
+
+        if importlib.util.find_spec("cdktn") is None:
+            problems.append(
+                "ARCHIVE_ENGINE: cdktn is not installed in this Python environment: run make cdktn and synthesize "
+                "with make synth ENGINE=cdktn (its own environment, tools/cdktn/), or unset ARCHIVE_ENGINE"
+            )
     if (context := environ.get("CDKTF_CONTEXT_JSON")) is not None:
+
+        def not_json(constant: str) -> None:  # JSON has no NaN or Infinity; Python's parser accepts them
+            raise ValueError(f"{constant} is not JSON")
+
         try:
-            parsed = json.loads(context)
-        except ValueError as error:
+            parsed = json.loads(context, parse_constant=not_json)
+        except json.JSONDecodeError as error:
             problems.append(
                 f"CDKTF_CONTEXT_JSON: expected a JSON object, got invalid JSON ({error.msg} at {error.pos})"
             )
+        except ValueError as error:
+            problems.append(f"CDKTF_CONTEXT_JSON: expected a JSON object, got invalid JSON ({error})")
+        except RecursionError:
+            problems.append("CDKTF_CONTEXT_JSON: expected a JSON object, got one nested too deeply")
         else:
             if not isinstance(parsed, dict):
                 problems.append(f"CDKTF_CONTEXT_JSON: expected a JSON object, got {type(parsed).__name__}")
@@ -498,7 +575,21 @@ def synth_environment_problems(environ: Mapping[str, str]) -> list[str]:
             problems.append(f"{OUTDIR_ENV}: expected a directory path, got {shown(outdir)}")
         elif Path(outdir).exists() and not Path(outdir).is_dir():
             problems.append(f"{OUTDIR_ENV}: expected a directory, got the file {shown(outdir)}")
+        elif (problem := _outdir_problem(Path(outdir))) is not None:
+            problems.append(f"{OUTDIR_ENV}: expected a directory we can write, got {shown(outdir)}: {problem}")
     return problems
+
+
+def _outdir_problem(outdir: Path) -> str | None:
+    """Why a synth could not write into ``outdir`` (created with its parents if missing), or None."""
+    if outdir.is_symlink() and not outdir.exists():
+        return "a symbolic link to nothing"
+    existing = next((p for p in (outdir, *outdir.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        return f"{shown(str(existing))} is not a directory" if existing else "no part of it exists"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{shown(str(existing))} is not writable"
+    return None
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,336 @@
+"""Where moto (5.2) differs from AWS in ways our stacks hit, and the smallest patch that restores AWS.
+
+Each gap has a probe that asks an in-memory moto the question AWS answers
+differently. A patch is applied only while its probe still sees the gap, so
+each one disappears by itself when moto fixes it. docs/testing.md lists them.
+The product is never changed to suit moto; the harness is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+PARTNER_SOURCE = "aws.partner/auth0.com/probe-00000000-0000-4000-8000-000000000000/auth0.logs"
+PROBE_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class MotoGap:
+    name: str
+    aws_behaviour: str  # what AWS does, which the patch restores
+    probe: Callable[[], bool]  # True while moto still shows the gap
+    patch: Callable[[], None]
+
+
+def _probe_client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="probe", aws_secret_access_key="probe")
+
+
+# --- EventBridge: a partner bus's name contains "/" ------------------------------------------------
+
+
+def _probe_partner_bus_names() -> bool:
+    from moto import mock_aws
+
+    with mock_aws():
+        events = _probe_client("events")
+        events.create_partner_event_source(Name=PARTNER_SOURCE, Account=PROBE_ACCOUNT)
+        bus = events.create_event_bus(Name=PARTNER_SOURCE, EventSourceName=PARTNER_SOURCE)["EventBusArn"]
+        try:
+            events.put_rule(Name="probe", EventBusName=PARTNER_SOURCE, EventPattern='{"source":["x"]}')
+            events.tag_resource(ResourceARN=bus, Tags=[{"Key": "k", "Value": "v"}])
+            archive = events.create_archive(ArchiveName="probe", EventSourceArn=bus)["ArchiveArn"]
+        except events.exceptions.ClientError:
+            return True
+        described = events.describe_archive(ArchiveName="probe")
+        return not archive or described["EventSourceArn"] != bus or _archive_bus("probe") != PARTNER_SOURCE
+
+
+def _archive_bus(name: str) -> str | None:
+    from moto.events.models import events_backends
+
+    archive = events_backends[PROBE_ACCOUNT]["us-east-1"].archives.get(name)
+    return archive.event_bus_name if archive else None
+
+
+def _bus_name(arn_or_name: str) -> str:
+    """A bus is named by its name or by its ARN, "arn:…:event-bus/<name>", and the name may hold "/"."""
+    return arn_or_name.split(":event-bus/", 1)[1] if arn_or_name.startswith("arn:") else arn_or_name
+
+
+def _patch_partner_bus_names() -> None:
+    from moto.events import models
+
+    backend = models.EventsBackend
+
+    def normalize(self: Any, event_bus_arn: str | None) -> str:
+        return "default" if event_bus_arn is None else _bus_name(event_bus_arn)
+
+    backend._normalize_event_bus_arn = normalize
+
+    def resource(self: Any, arn: str) -> Any:
+        # AWS identifies a tagged resource by its whole ARN.
+        for bus in self.event_buses.values():
+            if bus.arn == arn:
+                return bus
+            for rule in bus.rules.values():
+                if rule.arn == arn:
+                    return rule
+        raise models.ResourceNotFoundException(f"Resource {arn} does not exist.")
+
+    def tag_resource(self: Any, arn: str, tags: Any) -> None:
+        self.tagger.tag_resource(resource(self, arn).arn, self.tagger.convert_dict_to_tags_input(tags))
+
+    def untag_resource(self: Any, arn: str, tag_keys: list[str]) -> None:
+        self.tagger.untag_resource_using_names(resource(self, arn).arn, tag_keys)
+
+    def list_tags_for_resource(self: Any, arn: str) -> dict[str, Any]:
+        return self.tagger.list_tags_for_resource(resource(self, arn).arn)
+
+    backend.tag_resource = tag_resource
+    backend.untag_resource = untag_resource
+    backend.list_tags_for_resource = list_tags_for_resource
+
+    original_init = models.Archive.__init__
+
+    def archive_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.event_bus_name = _bus_name(self.source_arn)
+
+    models.Archive.__init__ = archive_init
+
+
+# --- S3: the log-delivery statement's Resource as a list --------------------------------------------
+
+
+def _logging_probe_policy(bucket: str, resource: Any) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": ["s3:PutObject"], "Resource": resource,
+        }],
+    })  # fmt: skip
+
+
+def _probe_logging_resource_list() -> bool:
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = _probe_client("s3")
+        for bucket in ("probe-source", "probe-logs"):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_policy(
+            Bucket="probe-logs", Policy=_logging_probe_policy("probe-logs", ["arn:aws:s3:::probe-logs/*"])
+        )
+        try:
+            s3.put_bucket_logging(
+                Bucket="probe-source",
+                BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "probe-logs", "TargetPrefix": "x/"}},
+            )
+        except s3.exceptions.ClientError:
+            return True
+        return False
+
+
+def _patch_logging_resource_list() -> None:
+    from moto.s3 import models
+
+    original = models.FakeBucket._log_permissions_enabled_policy
+
+    def enabled(target_bucket: Any, target_prefix: str | None) -> bool:
+        # IAM reads "Resource" as a string or a list of strings: one statement per resource is the same policy.
+        policy = target_bucket.policy
+        if not policy:
+            return False
+        document = json.loads(policy.decode())
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        expanded = [
+            {**stmt, "Resource": resource}
+            for stmt in statements
+            for resource in (stmt.get("Resource") if isinstance(stmt.get("Resource"), list) else [stmt.get("Resource")])
+        ]
+        saved = target_bucket.policy
+        target_bucket.policy = json.dumps({**document, "Statement": expanded}).encode()
+        try:
+            return original(target_bucket, target_prefix)
+        finally:
+            target_bucket.policy = saved
+
+    models.FakeBucket._log_permissions_enabled_policy = staticmethod(enabled)
+
+
+# --- S3: GetBucketNotificationConfiguration leaves out EventBridgeConfiguration ------------------
+
+
+def _probe_notification_eventbridge() -> bool:
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = _probe_client("s3")
+        s3.create_bucket(Bucket="probe-notify")
+        s3.put_bucket_notification_configuration(
+            Bucket="probe-notify", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        return "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="probe-notify")
+
+
+def _patch_notification_eventbridge() -> None:
+    from moto.s3 import responses
+
+    original = responses.S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if not configuration or configuration.event_bridge is None:
+            return original(self)
+        status, headers, body = original(self)
+        text = body.decode() if isinstance(body, bytes) else body
+        # AWS answers <EventBridgeConfiguration/> when S3 sends the bucket's events to EventBridge.
+        if "<EventBridgeConfiguration" not in text:
+            if "</NotificationConfiguration>" in text:
+                text = text.replace(
+                    "</NotificationConfiguration>", "<EventBridgeConfiguration/></NotificationConfiguration>"
+                )
+            else:  # an empty answer: no other notification configured
+                text = (
+                    '<?xml version="1.0" encoding="UTF-8"?>'
+                    '<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                    "<EventBridgeConfiguration/></NotificationConfiguration>"
+                )
+        return status, headers, text.encode() if isinstance(body, bytes) else text
+
+    responses.S3Response.get_bucket_notification = get_bucket_notification
+
+
+# --- IAM policy evaluation: a statement whose condition does not match does not apply --------------
+
+
+def _probe_conditioned_deny() -> bool:
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = _probe_client("s3")
+        s3.create_bucket(Bucket="probe-tls")
+        s3.put_bucket_policy(Bucket="probe-tls", Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::probe-tls/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }],
+        }))  # fmt: skip
+        try:
+            s3.put_object(Bucket="probe-tls", Key="k", Body=b"x")
+        except s3.exceptions.ClientError:
+            return True
+        return False
+
+
+def _condition_can_match(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, keys in condition.items():
+        for key, expected in keys.items():
+            if key in context or operator.endswith("IfExists"):
+                continue
+            if operator == "Null" and str(expected).lower() == "true":
+                continue
+            return False
+    return True
+
+
+def _patch_conditioned_deny() -> None:
+    from moto.iam import access_control
+
+    statement = access_control.IAMPolicyStatement
+    original = statement.is_action_permitted
+
+    def is_action_permitted(self: Any, action: str, resource: str = "*", principal: str | None = None,
+                            incoming_condition_values: dict[str, str] | None = None) -> Any:  # fmt: skip
+        # IAM: a statement applies only when its Condition matches, and a condition on a key missing from the
+        # request context does not match (but for ...IfExists, and Null: "true"). moto passes no context for
+        # bucket policies, and treats such a condition as matching.
+        if not _condition_can_match(self._statement.get("Condition") or {}, incoming_condition_values or {}):
+            return access_control.PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    statement.is_action_permitted = is_action_permitted
+
+
+# --- EventBridge: TestEventPattern --------------------------------------------------------------------
+
+
+def _probe_test_event_pattern() -> bool:
+    from moto import mock_aws
+
+    with mock_aws():
+        event = {"id": "1", "source": "a", "detail-type": "x", "account": PROBE_ACCOUNT, "time": "2026-01-01T00:00:00Z",
+                 "region": "us-east-1", "resources": [], "detail": {}}  # fmt: skip
+        answer = _probe_client("events").test_event_pattern(EventPattern='{"source": ["a"]}', Event=json.dumps(event))
+        return answer.get("Result") is not True
+
+
+def _patch_test_event_pattern() -> None:
+    from moto.events import models, responses
+
+    def test_event_pattern(self: Any) -> str:
+        # EventBridge answers {"Result": true|false}: whether the event matches; moto's own pattern engine decides.
+        pattern = models.EventPattern.load(self._get_param("EventPattern"))
+        return json.dumps({"Result": bool(pattern.matches_event(json.loads(self._get_param("Event"))))})
+
+    responses.EventsHandler.test_event_pattern = test_event_pattern
+
+
+GAPS: tuple[MotoGap, ...] = (
+    MotoGap(
+        "partner bus names",
+        "A partner event bus is named after its event source, which contains '/'; EventBridge takes the whole "
+        "name (or the ARN after 'event-bus/') in PutRule, PutTargets, CreateArchive and identifies a tagged "
+        "resource by its whole ARN. moto keeps only the text after the last '/'.",
+        _probe_partner_bus_names,
+        _patch_partner_bus_names,
+    ),
+    MotoGap(
+        "log delivery policy resource list",
+        "IAM policy 'Resource' is a string or a list; S3 accepts a logging.s3.amazonaws.com grant written as a "
+        "list. moto accepts only a single string.",
+        _probe_logging_resource_list,
+        _patch_logging_resource_list,
+    ),
+    MotoGap(
+        "EventBridge bucket notification",
+        "GetBucketNotificationConfiguration returns <EventBridgeConfiguration/> when it is enabled. moto drops "
+        "it, so every second plan would show eventbridge false -> true.",
+        _probe_notification_eventbridge,
+        _patch_notification_eventbridge,
+    ),
+    MotoGap(
+        "TestEventPattern",
+        'EventBridge\'s TestEventPattern answers whether an event matches a pattern ({"Result": true}). moto '
+        "does not implement it and answers nothing; make verify calls it.",
+        _probe_test_event_pattern,
+        _patch_test_event_pattern,
+    ),
+    MotoGap(
+        "conditioned bucket policy statements",
+        "In IAM's policy evaluation a statement applies only when its Condition matches. moto passes no request "
+        "context (aws:SecureTransport, aws:PrincipalArn) and treats a conditioned Deny as matching: every "
+        "PutObject on a bucket that denies plain-HTTP requests is refused, as if no request could use TLS. The "
+        "local endpoint stands in for AWS's TLS endpoints.",
+        _probe_conditioned_deny,
+        _patch_conditioned_deny,
+    ),
+)
+
+
+def patch_moto(gaps: tuple[MotoGap, ...] = GAPS) -> Iterator[MotoGap]:
+    """Patch each gap that moto still shows; yield the ones patched."""
+    for gap in gaps:
+        if gap.probe():
+            gap.patch()
+            if gap.probe():
+                raise RuntimeError(f"the patch for moto's gap {gap.name!r} did not close it")
+            yield gap
