@@ -8,6 +8,8 @@ Cases:
   ops-start    what make review and make verify load before they act: the operator commands and the
                configuration, and no jsii (the process fails if cdktf, constructs or jsii were imported)
   tests        the full offline test suite
+  e2e          make e2e once (it takes minutes): init, apply, replan and operator-command time per stack,
+               and the whole run against its 10-minute budget
 
 Each case runs once to warm up (disk cache, jsii package cache), then --runs
 times; the median is reported. Peak memory is the largest sum of the resident
@@ -35,6 +37,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Budgets from issue #3, checked on the medians.
 SYNTH_SECONDS, SYNTH_MIB, SYNTH_RATIO, TESTS_SECONDS = 8.0, 800.0, 0.35, 90.0
+E2E_SECONDS = 600.0  # issue #21: every shipped stack applied in under 10 minutes on 2 cores
 
 
 # The operator commands' start-up: everything make review and make verify import before they act.
@@ -129,12 +132,41 @@ def measure(case: Case, runs: int) -> Measurement:
     return result
 
 
+def measure_e2e() -> tuple[list[str], str]:
+    """make e2e once, with its per-stack timings (python -m e2e --report)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "e2e.json"
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "e2e", "--report", str(report)], cwd=ROOT,
+                                capture_output=True, text=True, check=False)  # fmt: skip
+        seconds = time.monotonic() - started
+        if result.returncode != 0:
+            return [f"e2e failed (exit {result.returncode}): {result.stderr.strip().splitlines()[-1:]}"], "e2e: FAILED"
+        stacks = json.loads(report.read_text())
+    lines = [
+        f"make e2e, once: {seconds:.0f} s for {len(stacks)} stacks (stacks of one configuration apply at once)",
+        "",
+        "| configuration | stack | resources | init (s) | apply (s) | replan (s) | operator commands (s) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for stack in stacks:
+        t = stack["seconds"]
+        lines.append(
+            f"| {stack['configuration']} | {stack['stack']} | {stack['resources']} | {t.get('init', 0):.1f} | "
+            f"{t.get('apply', 0):.1f} | {t.get('replan', 0):.1f} | {t.get('operator commands', 0):.1f} |"
+        )
+    verdict = f"e2e {seconds:.0f} s (budget {E2E_SECONDS:.0f} s): " + ("ok" if seconds <= E2E_SECONDS else "OVER")
+    return lines, verdict
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
     parser.add_argument(
         "--only",
-        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests"],
+        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests", "e2e"],
         action="append",
         help="measure only these cases (repeatable)",
     )
@@ -215,6 +247,10 @@ def main() -> int:
         verdicts.append(
             f"tests {tests:.1f} s (budget {TESTS_SECONDS:.0f} s): " + ("ok" if tests <= TESTS_SECONDS else "OVER")
         )
+    if not args.only or "e2e" in args.only:
+        e2e_lines, e2e_verdict = measure_e2e()
+        lines += ["", *e2e_lines]
+        verdicts.append(e2e_verdict)
     lines += ["", *[f"- {v}" for v in verdicts], ""]
     text = "\n".join(lines)
     print(text)

@@ -46,6 +46,7 @@ _AUTH0_REFERENCE = re.compile(r"\$\{auth0_log_stream\.[A-Za-z0-9_-]+\.(sink\.0\.
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d*):")
 
 
+PLUGIN_DID_NOT_START = "Unrecognized remote plugin message"
 _PRINTING = threading.Lock()
 
 
@@ -168,8 +169,13 @@ class Terraform:
 
     def run(self, *arguments: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
         command = [self.binary, *arguments, "-no-color"]
-        result = subprocess.run(command, cwd=self.directory, env=self.environ, capture_output=True, text=True,
-                                check=False)  # fmt: skip
+        for _ in range(3):
+            result = subprocess.run(command, cwd=self.directory, env=self.environ, capture_output=True, text=True,
+                                    check=False)  # fmt: skip
+            # On a loaded machine the 600 MB provider can miss go-plugin's start-up handshake: that is the
+            # machine, not the stack, so the step runs again (nothing was changed: the provider never started).
+            if result.returncode in ok or PLUGIN_DID_NOT_START not in result.stderr + result.stdout:
+                break
         # Terraform's whole output stays beside the stack copy, for whoever reads a failure.
         (self.directory / f"terraform-{arguments[0]}.log").write_text(result.stdout + result.stderr)
         if result.returncode not in ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -54,8 +55,11 @@ def test_without_the_registry_a_mirror_of_another_version_validates_a_copy(tmp_p
     binary.parent.mkdir(parents=True)
     binary.write_bytes(b"#!/bin/sh\n")
     binary.chmod(0o755)
-    result = run_ops("validate", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1),
-                     TERRAFORM_PROVIDER_MIRROR=str(mirror))  # fmt: skip
+    try:
+        result = run_ops("validate", "--env", "dev", path_prefix=fake_terraform(tmp_path, "1.11.4", validate_exit=1),
+                         TERRAFORM_PROVIDER_MIRROR=str(mirror))  # fmt: skip
+    finally:  # pytest keeps tmp_path, and make e2e searches the whole disk for mirrors: no fake left behind
+        shutil.rmtree(mirror)
     assert result.stdout.splitlines()[0] == (
         "planned with hashicorp/aws 5.100.0 from the local mirror; the stack pins 6.25.0 "
         "(in cdktf.out/offline/auth0-log-archive-dev; the registry is out of reach)"

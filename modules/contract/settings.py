@@ -489,7 +489,8 @@ class Environment:
         default=90,
     )
     deep_archive_after_days: int | None = setting(
-        "Days after which log objects move to S3 Glacier Deep Archive. More than `glacier_after_days`.",
+        "Days after which log objects move to S3 Glacier Deep Archive. At least 90 more than `glacier_after_days` "
+        "(S3 refuses a shorter stay in Glacier Flexible Retrieval).",
         Integer(1, INT32_MAX, "S3 lifecycle Days, an int32"),
     )
     expire_after_days: int = setting(
