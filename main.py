@@ -18,10 +18,11 @@ EXIT_BAD_CONFIG = 2
 
 
 def main() -> int:
+    outdir = os.environ.get(OUTDIR_ENV) or None  # cdktf.out by default
     try:
         if problems := synth_environment_problems(os.environ):
             raise ConfigError(problems)
-        config = load_config(config_path(os.environ), outdir=Path(os.environ.get(OUTDIR_ENV) or "cdktf.out"))
+        config = load_config(config_path(os.environ), outdir=Path(outdir) if outdir else None)
     except ConfigError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -33,7 +34,7 @@ def main() -> int:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from modules.app import synthesize
 
-    for stack in synthesize(config, os.environ.get(OUTDIR_ENV) or None):
+    for stack in synthesize(config, outdir):
         location = os.path.relpath(stack.path) if stack.path.is_absolute() else stack.path
         print(f"{stack.name}: {Path(location)} ({stack.resources} resources)")
     return 0

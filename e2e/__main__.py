@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from e2e.harness import E2eFailure, StackResult, apply_configuration, new_work_folder, shipped_configurations
-from ops.rollout import terraform_version
+from ops.common import OperatorError
+from ops.rollout import require_terraform
 from ops.terraform_mirror import choose_mirror, find_mirrors
 
 EXIT_FAILED, EXIT_MISSING = 1, 2
@@ -42,12 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work folder (stack copies, logs, state)")
     args = parser.parse_args(argv)
 
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        print("make e2e: terraform is not on PATH (Terraform 1.10 or newer is needed)", file=sys.stderr)
-        return EXIT_MISSING
-    if terraform_version(terraform) < (1, 10):
-        print(f"make e2e: {terraform} is older than 1.10", file=sys.stderr)
+    try:
+        terraform = require_terraform()
+    except OperatorError as missing:
+        print(f"make e2e: {missing}", file=sys.stderr)
         return EXIT_MISSING
     mirror = choose_mirror(find_mirrors(), "")
     if mirror is None:

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +70,7 @@ def shipped_configurations(root: Path = ROOT) -> list[Path]:
 class StackResult:
     configuration: str
     stack: str
-    seconds: dict[str, float] = field(default_factory=dict)  # init, apply, replan
+    seconds: dict[str, float] = field(default_factory=dict)  # init, apply, replan, operator commands
     resources: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -80,6 +80,11 @@ def standin_partner_source(env: Environment) -> str:
     assert env.auth0 is not None
     tenant = env.auth0.domain.split(".")[0]
     return f"aws.partner/auth0.com/{tenant}-00000000-0000-4000-8000-0000000000e2/auth0.logs"
+
+
+def partner_source(env: Environment) -> str:
+    """The environment's partner event source here: the configured one, or the stand-in of a managed stream."""
+    return env.auth0_event_source or standin_partner_source(env)
 
 
 def _replace_strings(value: Any, replace: Callable[[str], str]) -> Any:
@@ -95,37 +100,24 @@ def _replace_strings(value: Any, replace: Callable[[str], str]) -> Any:
 def without_auth0(document: dict[str, Any], partner_source: str) -> tuple[dict[str, Any], list[str]]:
     """The stack with its auth0_* resources and provider taken out, and their references replaced by what the
     stream would give: its partner event source (created by the harness) and a stand-in stream id."""
-    document = json.loads(json.dumps(document))
     removed = [f"{kind}.{name}" for kind, items in document.get("resource", {}).items() if kind.startswith("auth0_")
                for name in items]  # fmt: skip
     if not removed:
         return document, []
-    document["resource"] = {k: v for k, v in document["resource"].items() if not k.startswith("auth0_")}
-    document.get("provider", {}).pop("auth0", None)
-    document["terraform"]["required_providers"].pop("auth0", None)
 
     def replace(text: str) -> str:
         return _AUTH0_REFERENCE.sub(lambda m: partner_source if m.group(1) != "id" else STANDIN_STREAM_ID, text)
 
-    document = _replace_strings(document, replace)
-    left = [s for s in _strings(document) if "auth0_log_stream." in s or "${auth0_" in s]
-    if left:
+    document = _replace_strings(document, replace)  # a new document: the caller's is left as it was
+    document["resource"] = {k: v for k, v in document["resource"].items() if not k.startswith("auth0_")}
+    document.get("provider", {}).pop("auth0", None)
+    document["terraform"]["required_providers"].pop("auth0", None)
+    if left := re.findall(r"auth0_log_stream\.[^\"]*|\$\{auth0_[^\"]*", json.dumps(document)):
         raise E2eFailure(f"references to the Auth0 resources that the stand-in does not replace: {left[:3]}")
     return document, [
         f"replaced {', '.join(removed)} (no auth0/auth0 provider here) by its partner event source "
         f"{partner_source}, created by the harness as Auth0 would"
     ]
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
 
 
 def local_copy(
@@ -177,12 +169,13 @@ class Terraform:
             if result.returncode in ok or PLUGIN_DID_NOT_START not in result.stderr + result.stdout:
                 break
         # Terraform's whole output stays beside the stack copy, for whoever reads a failure.
-        (self.directory / f"terraform-{arguments[0]}.log").write_text(result.stdout + result.stderr)
+        log = self.directory / f"terraform-{arguments[0]}.log"
+        log.write_text(result.stdout + result.stderr)
         if result.returncode not in ok:
             said = (result.stderr.strip() or result.stdout.strip()).splitlines()[-40:]
             raise E2eFailure(
-                f"{self.directory.name}: terraform {' '.join(arguments)} failed (whole output: "
-                f"{self.directory / f'terraform-{arguments[0]}.log'}):\n" + "\n".join(said)
+                f"{self.directory.name}: terraform {' '.join(arguments)} failed (whole output: {log}):\n"
+                + "\n".join(said)
             )
         return result
 
@@ -212,7 +205,6 @@ def apply_configuration(  # noqa: PLR0917 - the run's parts, each passed in expl
     except ConfigError as error:
         raise E2eFailure("\n".join(error.problems)) from None
     outdir = work / "synth"
-    outdir.mkdir(parents=True, exist_ok=True)
     synthesize(config_file, outdir)
     layout = SynthOutput(outdir)
     runs = []
@@ -224,38 +216,32 @@ def apply_configuration(  # noqa: PLR0917 - the run's parts, each passed in expl
         log(f"{config_file.name} / {env.stack_name} (account {env.aws_account_id}, {env.aws_region}):")
         for note in result.notes:
             log(f"  {note}")
-        partner_source = env.auth0_event_source or standin_partner_source(env)
-        local_aws.create_partner_event_source(partner_source, env.aws_account_id, env.aws_region)
+        local_aws.create_partner_event_source(partner_source(env), env.aws_account_id, env.aws_region)
         directory = copy_stack(layout.stack_dir(env.stack_name), work / "stacks" / env.stack_name, copy)
         credentials = local_aws.credentials_in(env.aws_account_id, env.aws_region)
         environ = terraform_environment(cli_config, credentials, env.aws_region, local_aws.endpoint)
         runs.append((env, result, Terraform(terraform, directory, environ), credentials))
 
-    def run(item: tuple[Environment, StackResult, Terraform, dict[str, str]]) -> dict[str, Any]:
+    def run(item: tuple[Environment, StackResult, Terraform, dict[str, str]]) -> str | None:
+        """None when the stack held; else what failed (every stack's failure is reported, not the first only)."""
         env, result, tf, credentials = item
-        outputs = apply_stack(env, result, tf, log)
-        if after_apply is not None:
-            started = time.monotonic()
-            after_apply(env, outputs, credentials)
-            result.seconds["operator commands"] = time.monotonic() - started
-        return outputs
+        try:
+            outputs = apply_stack(env, result, tf, log)
+            if after_apply is not None:
+                started = time.monotonic()
+                after_apply(env, outputs, credentials)
+                result.seconds["operator commands"] = time.monotonic() - started
+        except E2eFailure as failure:
+            return str(failure)
+        except Exception as failure:
+            return f"{env.stack_name}: {failure}"
+        return None
 
     with ThreadPoolExecutor(max_workers=len(runs) or 1) as pool:
-        outcomes = list(pool.map(_outcome(run), runs))
-    failures = [str(outcome) for outcome in outcomes if isinstance(outcome, E2eFailure)]
+        failures = [failure for failure in pool.map(run, runs) if failure is not None]
     if failures:
         raise E2eFailure("\n\n".join(failures))
     return [result for _, result, _, _ in runs]
-
-
-def _outcome(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def call(item: Any) -> Any:
-        try:
-            return function(item)
-        except Exception as failure:
-            return failure if isinstance(failure, E2eFailure) else E2eFailure(f"{item[0].stack_name}: {failure}")
-
-    return call
 
 
 def apply_stack(env: Environment, result: StackResult, tf: Terraform, log: Callable[[str], None]) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from e2e.harness import partner_source
 from e2e.local_aws import LocalAws
 from modules.contract.settings import Environment
+from ops.auth0_events import sample_events
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,13 +40,12 @@ class OperatorChecks:
     auth0_streams: list[dict[str, Any]]  # the fake's log streams: the harness adds each environment's
     log: Callable[[str], None] = print
 
-    def run_all(self, env: Environment, outputs: dict[str, Any], credentials: dict[str, str]) -> list[str]:
-        """Each command once; a line per command of what it did. Raises CommandFailed on the first failure."""
+    def run_all(self, env: Environment, outputs: dict[str, Any], credentials: dict[str, str]) -> None:
+        """Each command once. Raises CommandFailed on the first failure."""
         s3 = self.local_aws.client("s3", env.aws_region, credentials)
         bucket = outputs["archive_bucket_name"]
         now = datetime.now(UTC)
-        lines = []
-        source = env.auth0_event_source or _standin(env)
+        source = partner_source(env)
         self.auth0_streams.append({
             "id": f"lst_e2e{len(self.auth0_streams)}", "type": "eventbridge", "status": "active",
             "name": env.auth0.stream_name if env.auth0 else "Amazon EventBridge",
@@ -52,42 +53,32 @@ class OperatorChecks:
         })  # fmt: skip
         # What Firehose would have written this hour: verify then finds fresh objects.
         self._put_events(s3, bucket, now, "verify")
-        lines.append(self.command(env, credentials, "verify", "--env", env.name))
+        self.command(env, credentials, "verify", "--env", env.name)
 
         sqs = self.local_aws.client("sqs", env.aws_region, credentials)
-        sqs.send_message(QueueUrl=outputs["dead_letter_queue_url"], MessageBody=json.dumps(self._event(env, now)))
+        # What EventBridge puts in the dead-letter queue: the event, with its source.
+        event = {**sample_events()[0], "source": source, "time": f"{now:%Y-%m-%dT%H:%M:%SZ}"}
+        sqs.send_message(QueueUrl=outputs["dead_letter_queue_url"], MessageBody=json.dumps(event))
         out = self.command(env, credentials, "redrive", "--env", env.name, "--dry-run")
         if "1 Auth0 log event(s)" not in out:
             raise CommandFailed(f"{env.name}: redrive --dry-run did not count the one event in the queue:\n{out}")
-        lines.append(out)
 
         # An object of last month, in Glacier as the lifecycle leaves it.
         old = now - timedelta(days=40)
         self._put_events(s3, bucket, old, "restore", storage_class="GLACIER")
         window = ["--from", f"{old:%Y-%m-%d}", "--to", f"{old + timedelta(days=1):%Y-%m-%d}"]
-        lines.append(self.command(env, credentials, "restore", "--env", env.name, *window, "--yes"))
+        self.command(env, credentials, "restore", "--env", env.name, *window, "--yes")
         key = f"logs/{old:%Y/%m/%d/%H}/restore.gz"
         if "ongoing-request" not in s3.head_object(Bucket=bucket, Key=key).get("Restore", ""):
             raise CommandFailed(f"{env.name}: restore did not request {key}")
 
-        lines.append(self.command(env, credentials, "backfill", "--env", env.name, "--from",
-                                  f"{now - timedelta(days=1):%Y-%m-%d}"))  # fmt: skip
+        self.command(env, credentials, "backfill", "--env", env.name, "--from", f"{now - timedelta(days=1):%Y-%m-%d}")
         if "replay_archive_arn" in outputs:
             start, end = now - timedelta(hours=2), now - timedelta(hours=1)
             window = ["--from", f"{start:%Y-%m-%dT%H:%M}", "--to", f"{end:%Y-%m-%dT%H:%M}"]
-            lines.append(self.command(env, credentials, "replay", "--env", env.name, *window))
-        return lines
-
-    def _event(self, env: Environment, when: datetime) -> dict[str, Any]:
-        from ops.auth0_events import sample_events
-
-        event = dict(sample_events()[0])
-        source = env.auth0_event_source or _standin(env)
-        return {**event, "source": source, "time": f"{when:%Y-%m-%dT%H:%M:%SZ}"}
+            self.command(env, credentials, "replay", "--env", env.name, *window)
 
     def _put_events(self, s3: Any, bucket: str, when: datetime, name: str, storage_class: str = "STANDARD") -> None:
-        from ops.auth0_events import sample_events
-
         body = "".join(json.dumps(event) + "\n" for event in sample_events())
         s3.put_object(Bucket=bucket, Key=f"logs/{when:%Y/%m/%d/%H}/{name}.gz", Body=gzip.compress(body.encode()),
                       StorageClass=storage_class)  # fmt: skip
@@ -110,9 +101,3 @@ class OperatorChecks:
             raise CommandFailed(f"{env.name}: python -m ops {' '.join(arguments)} exited {result.returncode}:\n{said}")
         self.log(f"{env.stack_name}: python -m ops {' '.join(arguments)}: ok")
         return said
-
-
-def _standin(env: Environment) -> str:
-    from e2e.harness import standin_partner_source
-
-    return standin_partner_source(env)

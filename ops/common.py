@@ -44,8 +44,12 @@ def load_environment(name: str | None, environ: dict[str, str] | None = None) ->
 SYNTH_OUTPUT = SynthOutput(ROOT / "cdktf.out")
 
 
+def synth_output(outdir: Path | None = None) -> SynthOutput:
+    return SynthOutput(outdir) if outdir else SYNTH_OUTPUT
+
+
 def stack_dir(env: Environment, outdir: Path | None = None) -> Path:
-    return (SynthOutput(outdir) if outdir else SYNTH_OUTPUT).stack_dir(env.stack_name)
+    return synth_output(outdir).stack_dir(env.stack_name)
 
 
 AUTH0_PARTNER_PREFIX = "aws.partner/auth0.com/"

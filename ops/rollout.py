@@ -18,7 +18,7 @@ from pathlib import Path
 from modules.contract.settings import Environment
 from modules.contract.versions import MINIMUM_TERRAFORM, MINIMUM_TERRAFORM_TEXT
 from ops import terraform_mirror
-from ops.common import ROOT, OperatorError, stack_dir
+from ops.common import ROOT, OperatorError, stack_dir, synth_output
 
 CDKTF_CLI = ROOT / "tools" / "cdktf-cli" / "node_modules" / ".bin" / "cdktf"
 PLAN_FILE = "tfplan"  # in the stack's directory, beside cdk.tf.json
@@ -69,24 +69,28 @@ def _synthesized(env: Environment, outdir: Path | None) -> Path:
 
 
 def providers_from(
-    directory: Path, environ: dict[str, str] | None = None, out: Callable[[str], None] = print
+    env: Environment,
+    outdir: Path | None = None,
+    environ: dict[str, str] | None = None,
+    out: Callable[[str], None] = print,
 ) -> tuple[Path, dict[str, str]]:
-    """Where Terraform runs for the stack in ``directory``, and with which environment.
+    """Where Terraform runs for the environment's synthesized stack, and with which environment variables.
 
     With the registry reachable (or no mirror on disk): in place, with the pinned provider. Without it,
     from a local filesystem mirror of hashicorp/aws: in place when it holds the pinned version, else in a
     copy (``<outdir>/offline/<stack>/``) whose constraint names the mirror's version, said on one line.
     What make synth wrote is never changed; a local state file stays where the stack keeps it."""
+    directory = _synthesized(env, outdir)
     environ = dict(os.environ) if environ is None else dict(environ)
-    mirrors = terraform_mirror.find_mirrors(environ)
-    if not mirrors or terraform_mirror.registry_reachable():
+    # The registry first: finding a mirror may walk the whole disk.
+    if terraform_mirror.registry_reachable() or not (mirrors := terraform_mirror.find_mirrors(environ)):
         return directory, environ
     document = json.loads((directory / "cdk.tf.json").read_text(encoding="utf-8"))
     pinned = terraform_mirror.pinned_aws_version(document)
     mirror = terraform_mirror.choose_mirror(mirrors, pinned)
     assert mirror is not None
-    offline = directory.parent.parent / "offline"
-    environ["TF_CLI_CONFIG_FILE"] = str(mirror.write_cli_config(offline / "terraform.rc"))
+    layout = synth_output(outdir)
+    environ["TF_CLI_CONFIG_FILE"] = str(mirror.write_cli_config(layout.offline_cli_config()))
     if mirror.version == pinned:
         out(f"hashicorp/aws {pinned} from the local mirror at {mirror.root} (the registry is out of reach)")
         return directory, environ
@@ -94,7 +98,7 @@ def providers_from(
     local = copy["terraform"].get("backend", {}).get("local")
     if local is not None:  # the state stays the stack's own, not the copy's
         local["path"] = str((directory / local.get("path", "terraform.tfstate")).resolve())
-    target = terraform_mirror.copy_stack(directory, offline / directory.name, copy)
+    target = terraform_mirror.copy_stack(directory, layout.offline(env.stack_name), copy)
     out(terraform_mirror.relaxation_notice(mirror, pinned) + f" (in {_shown(target)}; the registry is out of reach)")
     return target, environ
 
@@ -105,7 +109,7 @@ def validate(env: Environment, outdir: Path | None = None, terraform: str | None
     `terraform` is a binary require_terraform() already accepted; without it, it is looked up here.
     """
     terraform = terraform or require_terraform()
-    directory, environ = providers_from(_synthesized(env, outdir))
+    directory, environ = providers_from(env, outdir)
     run_step(
         "terraform init -backend=false",
         [terraform, "init", "-backend=false", "-input=false", "-no-color"],
@@ -125,7 +129,7 @@ def validate(env: Environment, outdir: Path | None = None, terraform: str | None
 def plan(env: Environment, outdir: Path | None = None, terraform: str | None = None) -> Path:
     """terraform init + validate + plan -out for a synthesized stack; returns the plan file."""
     terraform = terraform or require_terraform()
-    directory, environ = providers_from(_synthesized(env, outdir))
+    directory, environ = providers_from(env, outdir)
     backend = (
         f" and read access to the state bucket {env.backend.bucket}"
         if env.backend.type == "s3"

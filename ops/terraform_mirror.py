@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 REGISTRY_HOST = "registry.terraform.io"
+AWS_PROVIDER = f"{REGISTRY_HOST}/hashicorp/aws"
 # Set to a folder to name the mirror; set to "off" to never use one.
 MIRROR_VARIABLE = "TERRAFORM_PROVIDER_MIRROR"
 # Terraform's implied local mirror directories (CLI configuration, "Implied Local Mirror Directories"),
@@ -91,14 +91,13 @@ def _is_provider(path: Path) -> bool:
 
 
 def _walk_for_mirrors(start: Path, arch: str) -> Iterator[ProviderMirror]:
-    marker = AWS_PROVIDER.split("/", maxsplit=1)[0]
     for folder, subfolders, _ in os.walk(start):
         if folder in _PRUNED:
             subfolders[:] = []
             continue
-        if marker in subfolders:
+        if REGISTRY_HOST in subfolders:
             yield from _mirrors_under(Path(folder), arch)
-        subfolders[:] = [name for name in subfolders if name not in _PRUNED_NAMES and name != marker]
+        subfolders[:] = [name for name in subfolders if name not in _PRUNED_NAMES and name != REGISTRY_HOST]
 
 
 def find_mirrors(environ: dict[str, str] | None = None, search: Iterable[Path] | None = None) -> list[ProviderMirror]:

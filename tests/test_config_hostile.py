@@ -87,6 +87,10 @@ PARTNER_SOURCE = (
 LONG_SOURCE = SOURCE.replace("acme-dev", "a" * (257 - len(SOURCE) + len("acme-dev")))
 ARCHIVE_BUCKET = "auth0-log-archive-dev-111111111111"
 STATE = "expected a path for a new or existing state file, got"
+START_FROM = (
+    "expected an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z (Auth0 reads it only when it creates "
+    "the stream)"
+)
 
 
 def below_a_file(tmp: Path) -> None:
@@ -356,8 +360,7 @@ CASES: dict[str, Case] = {
     "priority-yes": Case(managed('is_priority = "yes"'), [
         f'{F}: environments.dev.auth0.is_priority: expected true or false, got "yes"']),
     "start-from-date-only": Case(managed('start_from = "2026-01-01"'), [
-        f"{F}: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset, e.g. "
-        '2026-01-01T00:00:00Z (Auth0 reads it only when it creates the stream), got "2026-01-01"']),
+        f'{F}: environments.dev.auth0.start_from: {START_FROM}, got "2026-01-01"']),
     "auth0-unknown-key": Case(managed('stram_name = "x"'), [
         f'{F}: environments.dev.auth0.stram_name: unknown key (did you mean "stream_name"?); expected one of …']),
     "email-no-domain": Case(DEV.replace('alarm_email = "sec@example.com"', 'alarm_email = "security"'), [
@@ -453,12 +456,11 @@ CASES: dict[str, Case] = {
     "cdktn-not-installed": Case(DEV, ["ARCHIVE_ENGINE: cdktn is not installed in this Python environment: run make "
                                       "cdktn and synthesize with make synth ENGINE=cdktn (its own environment, "
                                       "tools/cdktn/), or unset ARCHIVE_ENGINE"], env={"ARCHIVE_ENGINE": "cdktn"}),
+    # Python's datetime ends at years 1 and 9999: in UTC these two fall outside it
     "start-from-year-1-overflows": Case(managed('start_from = "0001-01-01T00:00:00+01:00"'), [
-        f'{F}: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z '
-        '(Auth0 reads it only when it creates the stream), got "0001-01-01T00:00:00+01:00"']),
+        f'{F}: environments.dev.auth0.start_from: {START_FROM}, got "0001-01-01T00:00:00+01:00"']),
     "start-from-9999-overflows": Case(managed('start_from = "9999-12-31T23:30:00-01:00"'), [
-        f'{F}: environments.dev.auth0.start_from: expected an RFC 3339 time with its offset, e.g. 2026-01-01T00:00:00Z '
-        '(Auth0 reads it only when it creates the stream), got "9999-12-31T23:30:00-01:00"']),
+        f'{F}: environments.dev.auth0.start_from: {START_FROM}, got "9999-12-31T23:30:00-01:00"']),
     # IAM: no wildcard is a principal; ArnNotLike would read it as one
     "admin-role-wildcard": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:role/ops*/admin"]'), [
         f"{F}: environments.dev.archive_admin_role_arns.0: {ROLE_ARN} without the wildcards * and ? (a policy "

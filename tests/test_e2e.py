@@ -85,10 +85,15 @@ def test_mirrors_are_found_in_terraforms_layout_and_installed_copies_are_not() -
 # --- real Terraform against the local AWS ------------------------------------------------------------
 
 TERRAFORM = shutil.which("terraform")
-MIRRORS = find_mirrors() if TERRAFORM else []
-needs_terraform = pytest.mark.skipif(
-    not (TERRAFORM and MIRRORS), reason="needs terraform on PATH and a filesystem mirror of hashicorp/aws (make e2e)"
-)
+
+
+@pytest.fixture(scope="module")
+def mirror() -> ProviderMirror:
+    """The provider mirror on this machine, looked for only when a test applies (the search may walk the disk)."""
+    found = choose_mirror(find_mirrors(), "") if TERRAFORM else None
+    if found is None:
+        pytest.skip("needs terraform on PATH and a filesystem mirror of hashicorp/aws (make e2e)")
+    return found
 
 
 def _closure(document: dict, start: str) -> dict:
@@ -113,13 +118,11 @@ def _closure(document: dict, start: str) -> dict:
     return {**{k: v for k, v in document.items() if k not in ("resource", "output")}, "resource": small}
 
 
-@needs_terraform
 def test_an_apply_fails_when_bucket_logging_comes_before_the_target_policy(
-    example_config: Any, example_stacks: dict, tmp_path: Path
+    example_config: Any, example_stacks: dict, tmp_path: Path, mirror: ProviderMirror
 ) -> None:
     from e2e.harness import StackResult, Terraform, apply_stack, terraform_environment
     from e2e.local_aws import LocalAws
-    from ops.terraform_mirror import copy_stack
 
     env = example_config.environment("dev")
     good = _closure(example_stacks["dev"], "aws_s3_bucket_logging.archive_bucket_access_logging_148C12A4")
@@ -130,8 +133,6 @@ def test_an_apply_fails_when_bucket_logging_comes_before_the_target_policy(
     reversed_order["resource"]["aws_s3_bucket_policy"]["access_logs_bucket_policy_0CB51341"]["depends_on"].append(
         "aws_s3_bucket_logging.archive_bucket_access_logging_148C12A4"
     )
-    mirror = choose_mirror(MIRRORS, "")
-    assert mirror is not None
     cli_config = mirror.write_cli_config(tmp_path / "terraform.rc")
     outcomes = {}
     with LocalAws() as local_aws:
@@ -140,8 +141,7 @@ def test_an_apply_fails_when_bucket_logging_comes_before_the_target_policy(
             copy, _ = local_copy(document, env, mirror, local_aws.provider_endpoints())
             directory = tmp_path / name
             directory.mkdir()
-            (directory / "cdk.tf.json").write_text("{}")
-            copy_stack(directory, directory, copy)
+            (directory / "cdk.tf.json").write_text(json.dumps(copy))
             credentials = local_aws.credentials_in(env.aws_account_id, env.aws_region)
             environ = terraform_environment(cli_config, credentials, env.aws_region, local_aws.endpoint)
             try:

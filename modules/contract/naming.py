@@ -185,6 +185,14 @@ class SynthOutput:
         """The stack's JSON before its last change (make review diffs against it)."""
         return self.root / "previous" / f"{stack_name}.cdk.tf.json"
 
+    def offline(self, stack_name: str) -> Path:
+        """Where make validate/plan run a copy of the stack pinned to a local provider mirror's version."""
+        return self.root / "offline" / stack_name
+
+    def offline_cli_config(self) -> Path:
+        """The Terraform CLI configuration that installs providers from that mirror."""
+        return self.root / "offline" / "terraform.rc"
+
     def retired(self, stack_name: str) -> Path:
         """Where the folder of a stack no longer configured goes, whole (it may hold local state)."""
         return self.root / "previous" / "retired" / stack_name

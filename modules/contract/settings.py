@@ -395,25 +395,23 @@ REGION = Text('an AWS commercial region such as "us-east-1"', _region_rule)
 TEMPLATE_SYNTAX = ("${", "%{")
 
 
-def _no_template(rule: Callable[[str], str | None], expected: str) -> Callable[[str], str | None]:
+def untemplated_text(expected: str, rule: Callable[[str], str | None] = lambda text: None) -> Text:
+    """Text that ``rule`` accepts and that holds no template syntax."""
+
     def check(text: str) -> str | None:
         if any(syntax in text for syntax in TEMPLATE_SYNTAX):
             return f"{expected} without ${{ or %{{ (Terraform's template syntax)"
         return rule(text)
 
-    return check
+    return Text(expected, check)
 
 
 BACKEND_KEYS: dict[str, dict[str, Kind]] = {
-    "local": {
-        "path": Text(
-            "a file path without control characters",
-            _no_template(lambda t: None if "\0" not in t else "", "a file path without control characters"),
-        )
-    },
+    # Text refuses every control character, NUL included.
+    "local": {"path": untemplated_text("a file path without control characters")},
     "s3": {
         "bucket": Text("an S3 bucket name", aws_rules.s3_bucket_name),
-        "key": Text("an S3 object key", _no_template(aws_rules.s3_object_key, "an S3 object key")),
+        "key": untemplated_text("an S3 object key", aws_rules.s3_object_key),
         "region": REGION,
     },
 }
@@ -459,12 +457,7 @@ class Environment:
         Text(
             "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, of at most "
             f"{aws_rules.MAX_EVENT_SOURCE_NAME} characters",
-            lambda t: (
-                None
-                if PARTNER_EVENT_SOURCE.fullmatch(t) and len(t) <= aws_rules.MAX_EVENT_SOURCE_NAME
-                else "an Auth0 partner event source, aws.partner/auth0.com/<tenant>-<uuid>/auth0.logs, of at most "
-                f"{aws_rules.MAX_EVENT_SOURCE_NAME} characters"
-            ),
+            lambda t: None if PARTNER_EVENT_SOURCE.fullmatch(t) and len(t) <= aws_rules.MAX_EVENT_SOURCE_NAME else "",
         ),
     )
     auth0: Auth0Stream | None = setting(
@@ -489,8 +482,8 @@ class Environment:
         default=90,
     )
     deep_archive_after_days: int | None = setting(
-        "Days after which log objects move to S3 Glacier Deep Archive. At least 90 more than `glacier_after_days` "
-        "(S3 refuses a shorter stay in Glacier Flexible Retrieval).",
+        f"Days after which log objects move to S3 Glacier Deep Archive. At least {aws_rules.GLACIER_MINIMUM_DAYS} "
+        "more than `glacier_after_days` (S3 refuses a shorter stay in Glacier Flexible Retrieval).",
         Integer(1, INT32_MAX, "S3 lifecycle Days, an int32"),
     )
     expire_after_days: int = setting(

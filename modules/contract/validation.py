@@ -442,7 +442,7 @@ class _Validator:
     def states(self, environments: list[Environment]) -> None:
         """A state file must overwrite nothing, and a state bucket must be none of the stacks' own."""
         ours = {bucket: env.name for env in environments for bucket in env.names.bucket_names()}
-        layout = naming.SynthOutput(self.outdir or naming.SynthOutput().root)
+        layout = _layout(self.outdir)
         written = {layout.stack_file(env.stack_name).resolve() for env in environments}
         written.add((layout.root / "manifest.json").resolve())
         config = self.config_file.resolve() if self.config_file else None
@@ -467,8 +467,8 @@ class _Validator:
                 what = "a directory"
             elif path.exists() and not path.is_file():
                 what = "a device, pipe or socket"
-            elif not _creatable(path):
-                what = "a path below something that is not a writable directory"
+            elif not (parent := _nearest_existing(path.parent)) or not parent.is_dir():
+                what = "a path below something that is not a directory"
             if what:
                 self.problem(
                     (*where, "path"),
@@ -511,17 +511,18 @@ def state_location(env: Environment, outdir: Path | None = None) -> str:
     if backend.type == "s3":
         return f"s3://{backend.bucket}/{backend.key}"
     # cdktf runs Terraform in <outdir>/stacks/<stack>/: a relative path is relative to it.
-    layout = naming.SynthOutput(outdir) if outdir else naming.SynthOutput()
-    stack_dir = layout.stack_dir(env.stack_name).resolve()
+    stack_dir = _layout(outdir).stack_dir(env.stack_name).resolve()
     return str((stack_dir / (backend.path or f"terraform.{env.stack_name}.tfstate")).resolve())
 
 
-def _creatable(path: Path) -> bool:
-    """Whether the nearest existing ancestor of ``path`` is a directory (Terraform creates the rest)."""
-    for parent in path.parents:
-        if parent.exists():
-            return parent.is_dir()
-    return False
+def _layout(outdir: Path | None) -> naming.SynthOutput:
+    """The synth's output layout: ``outdir`` (CDKTF_OUTDIR), else cdktf.out."""
+    return naming.SynthOutput(outdir) if outdir else naming.SynthOutput()
+
+
+def _nearest_existing(path: Path) -> Path | None:
+    """``path`` if it exists, else its nearest existing ancestor (what is missing below it can be created)."""
+    return next((p for p in (path, *path.parents) if p.exists()), None)
 
 
 OUTDIR_ENV = "CDKTF_OUTDIR"
@@ -584,7 +585,7 @@ def _outdir_problem(outdir: Path) -> str | None:
     """Why a synth could not write into ``outdir`` (created with its parents if missing), or None."""
     if outdir.is_symlink() and not outdir.exists():
         return "a symbolic link to nothing"
-    existing = next((p for p in (outdir, *outdir.parents) if p.exists()), None)
+    existing = _nearest_existing(outdir)
     if existing is None or not existing.is_dir():
         return f"{shown(str(existing))} is not a directory" if existing else "no part of it exists"
     if not os.access(existing, os.W_OK | os.X_OK):
