@@ -108,14 +108,14 @@ def _patch_partner_bus_names() -> None:
 # --- S3: the log-delivery statement's Resource as a list --------------------------------------------
 
 
-def _logging_probe_policy(bucket: str, resource: Any) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": ["s3:PutObject"], "Resource": resource,
-        }],
-    })  # fmt: skip
+# The grant our access-log bucket gives, its Resource a list as IAM allows.
+_LOG_DELIVERY_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::probe-logs/*"],
+    }],
+})  # fmt: skip
 
 
 def _probe_logging_resource_list() -> bool:
@@ -125,9 +125,7 @@ def _probe_logging_resource_list() -> bool:
         s3 = _probe_client("s3")
         for bucket in ("probe-source", "probe-logs"):
             s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_policy(
-            Bucket="probe-logs", Policy=_logging_probe_policy("probe-logs", ["arn:aws:s3:::probe-logs/*"])
-        )
+        s3.put_bucket_policy(Bucket="probe-logs", Policy=_LOG_DELIVERY_POLICY)
         try:
             s3.put_bucket_logging(
                 Bucket="probe-source",
