@@ -11,7 +11,7 @@ import base64
 import json
 from dataclasses import dataclass
 
-from modules.contract.naming import LOG_PREFIX
+from modules.contract.naming import EVENT_CLOCK_SKEW_SECONDS, LOG_PREFIX
 
 TABLE = "auth0_logs"
 PARTITION = "dt"  # the hour the event happened, "yyyy/MM/dd/HH" (UTC): see naming.EVENT_HOUR_QUERY
@@ -241,7 +241,20 @@ def codes(*names: str) -> str:
 # event share its log_id and its hour (the archive files by event time), so the view keeps one row per
 # (dt, log_id): a filter on dt still prunes partitions through it.
 VIEW = "auth0_events"
-VIEW_SQL = f"""SELECT from_iso8601_timestamp(detail.data.date) AS event_time,
+# When the event happened, by the rule the stream files it by (naming.EVENT_HOUR_QUERY): Auth0's date if
+# it is a usable time (the same shape, a real calendar time, at most EVENT_CLOCK_SKEW_SECONDS after
+# EventBridge's), else EventBridge's time; event_time_source says which. try() turns a shaped but
+# impossible time (30 February) into NULL instead of failing the whole query.
+USABLE_DATE = r"^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
+_DATE = "detail.data.date"
+_DATE_TIME = (
+    f"CASE WHEN regexp_like({_DATE}, '{USABLE_DATE}') "
+    f"AND date_trunc('second', try(from_iso8601_timestamp({_DATE}))) "
+    f"<= try(from_iso8601_timestamp(\"time\")) + INTERVAL '{EVENT_CLOCK_SKEW_SECONDS}' SECOND "
+    f"THEN try(from_iso8601_timestamp({_DATE})) END"
+)
+VIEW_SQL = f"""SELECT coalesce(date_time, try(from_iso8601_timestamp("time"))) AS event_time,
+       CASE WHEN date_time IS NULL THEN 'time' ELSE 'date' END AS event_time_source,
        detail.log_id AS log_id,
        detail.data.type AS type,
        detail.data AS data,
@@ -249,7 +262,8 @@ VIEW_SQL = f"""SELECT from_iso8601_timestamp(detail.data.date) AS event_time,
        "time" AS received,
        {PARTITION}
 FROM (
-  SELECT *, row_number() OVER (PARTITION BY {PARTITION}, detail.log_id ORDER BY "time", id) AS copy
+  SELECT *, {_DATE_TIME} AS date_time,
+         row_number() OVER (PARTITION BY {PARTITION}, detail.log_id ORDER BY "time", id) AS copy
   FROM {TABLE}
   WHERE detail.log_id IS NOT NULL
 )
@@ -257,6 +271,7 @@ WHERE copy = 1"""
 PRESTO_TYPES = {"string": "varchar", "boolean": "boolean"}
 VIEW_COLUMNS: tuple[tuple[str, str, str], ...] = (  # name, Hive type (Glue), Presto type (the view's text)
     ("event_time", "timestamp", "timestamp(3) with time zone"),
+    ("event_time_source", "string", "varchar"),
     ("log_id", "string", "varchar"),
     ("type", "string", "varchar"),
     (

@@ -8,6 +8,7 @@ Plain Python: no cdktf, no jsii.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -130,15 +131,47 @@ ALARM_SUFFIXES = (
 WATCHES = ("key-changes", "bucket-changes", "versions-deleted", "ingest-changes")
 
 
-# Where events are in the archive bucket: logs/YYYY/MM/DD/HH/, the UTC hour the event *happened*
-# (Auth0's detail.data.date, else EventBridge's time), so that an event retried, replayed or backfilled
-# days later is filed with its neighbours. Firehose computes the hour with this JQ query (dynamic
-# partitioning); backfilled objects are written there directly. The "logs/" prefix keeps query engines
-# off the error output beside it.
+# Where events are in the archive bucket: logs/YYYY/MM/DD/HH/, the UTC hour the event *happened*, so
+# that an event retried, replayed or backfilled days later is filed with its neighbours. Firehose computes
+# the hour with this JQ query (dynamic partitioning, jq 1.6); backfilled objects are written there
+# directly; the Athena view (athena_table.VIEW_SQL) reads event_time by the same rule:
+# - Auth0's detail.data.date when it is a usable time: a string YYYY-MM-DDTHH:MM[:SS[.fraction]] with a
+#   zone, "Z" or +HH:MM/-HH:MM (hours 00-14), naming a real calendar time from year 1000 on (no 30
+#   February, no hour 24), no later than EventBridge's own time plus EVENT_CLOCK_SKEW_SECONDS; an
+#   offset is turned into UTC.
+# - else EventBridge's time (a number, an empty or date-only date, a detail that is not an object, a date
+#   in the future), which the view says in event_time_source.
+# An envelope without a usable time either (EventBridge always sets one) makes the query return nothing:
+# Firehose files the record under errors/, and the errors-written watch reports it.
+# No regular expressions and no strptime: only what AWS's own examples use (strftime on a number) and
+# jq's core (slices, explode, tonumber, mktime). The "logs/" prefix keeps query engines off errors/.
 LOG_PREFIX = "logs/"
 EVENT_HOUR_KEY = "dt"
+EVENT_CLOCK_SKEW_SECONDS = 900
 EVENT_HOUR_QUERY = (
-    f'{{{EVENT_HOUR_KEY}: ((.detail.data.date // .time) | .[0:4] + "/" + .[5:7] + "/" + .[8:10] + "/" + .[11:13])}}'
+    "def digits: explode | length > 0 and all(.[]; . >= 48 and . <= 57); "
+    # An ISO 8601 date-time with a zone, as seconds since the epoch; nothing if it is not one.
+    'def instant: select(type == "string" and length >= 17) | . as $d | length as $n '
+    '| (if $d[$n-1:] == "Z" then 1 elif ($d[$n-6:$n-5] | . == "+" or . == "-") then 6 else 0 end) as $z '
+    "| $d[16:$n-$z] as $s "
+    '| select($z > 0 and ($d[0:4] | digits) and $d[0:1] != "0" and $d[4:5] == "-" and ($d[5:7] | digits) '
+    'and $d[7:8] == "-" '
+    'and ($d[8:10] | digits) and $d[10:11] == "T" and ($d[11:13] | digits) and $d[13:14] == ":" '
+    'and ($d[14:16] | digits) and ($s == "" or ($s[0:1] == ":" and ($s[1:3] | digits) '
+    'and (($s | length) == 3 or ($s[3:4] == "." and ($s[4:] | digits))))) '
+    'and ($z == 1 or (($d[$n-5:$n-3] | digits) and $d[$n-3:$n-2] == ":" and ($d[$n-2:] | digits) '
+    "and ($d[$n-5:$n-3] | tonumber) <= 14 and ($d[$n-2:] | tonumber) <= 59))) "
+    '| (if $s == "" then "00" else $s[1:3] end) as $sec '
+    "| ([($d[0:4] | tonumber), ($d[5:7] | tonumber) - 1, ($d[8:10] | tonumber), ($d[11:13] | tonumber), "
+    "($d[14:16] | tonumber), ($sec | tonumber), 0, 0] | mktime) as $t "
+    # mktime normalizes 30 February into 2 March: a real calendar time comes back unchanged.
+    '| select(($t | strftime("%Y-%m-%dT%H:%M:%S")) == $d[0:16] + ":" + $sec) '
+    "| $t - (if $z == 1 then 0 else (($d[$n-5:$n-3] | tonumber) * 3600 + ($d[$n-2:] | tonumber) * 60) "
+    '* (if $d[$n-6:$n-5] == "-" then -1 else 1 end) end); '
+    "(.time | instant) as $received "
+    "| ([.detail | objects | .data | objects | .date | instant "
+    f"| select(. <= $received + {EVENT_CLOCK_SKEW_SECONDS})] | .[0]) // $received "
+    f'| {{{EVENT_HOUR_KEY}: strftime("%Y/%m/%d/%H")}}'
 )
 EVENT_HOUR_LAYOUT = f"!{{partitionKeyFromQuery:{EVENT_HOUR_KEY}}}/"
 TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"  # the hour Firehose received it
@@ -147,8 +180,9 @@ BACKFILL_MARK = "backfill"  # in the name of every object make backfill writes
 
 
 def event_hour(moment: str) -> str:
-    """The archive's hour of an ISO 8601 time, as the JQ query computes it: "YYYY/MM/DD/HH"."""
-    return f"{moment[0:4]}/{moment[5:7]}/{moment[8:10]}/{moment[11:13]}"
+    """The archive's hour of an Auth0 date (as Auth0's API returns it, with a zone): "YYYY/MM/DD/HH", UTC.
+    For make backfill, which files what it fetches itself, as EVENT_HOUR_QUERY files what Firehose gets."""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(UTC).strftime("%Y/%m/%d/%H")
 
 
 @dataclass(frozen=True)
