@@ -87,6 +87,7 @@ class ArchiveStack(core.TerraformStack):
             object_lock=ObjectLock(env.object_lock_mode, env.object_lock_days)
             if env.object_lock_mode and env.object_lock_days
             else None,
+            archived_prefixes=naming.ARCHIVED_PREFIXES,
             admin_role_arns=env.admin_roles,
         )
         stream = DeliveryStream(
@@ -138,9 +139,14 @@ class ArchiveStack(core.TerraformStack):
             watched_changes=WatchedChanges(
                 keys=[(key.arn, key.key.key_id), (alarm_key.arn, alarm_key.key.key_id)],
                 bucket_name=names.archive_bucket,
+                archived_prefixes=naming.ARCHIVED_PREFIXES,
+                error_prefix=naming.ERROR_ROOT,
                 ingest_rule_name=names.event_rule,
                 ingest_bus_name=ingest.bus.name,
+                replay_archive_name=names.replay_archive if ingest.archive is not None else None,
+                delivery_stream_name=names.delivery_stream,
             ),
+            admin_role_arns=env.admin_roles,
             delivery_delay_seconds=env.delivery_delay_alarm_seconds,
             no_events_hours=env.no_events_alarm_hours,
             email=env.alarm_email,

@@ -21,7 +21,7 @@ def test_topic_is_encrypted_with_its_own_key_and_only_our_alarms_and_watches_pub
     }
     _, topic_policy = only(prod, "aws_sns_topic_policy")
     assert topic_policy["arn"] == ref("aws_sns_topic", topic, "arn")
-    alarms_publish, watches_publish, deny = policy(topic_policy)["Statement"]
+    alarms_publish, watches_publish, deny, admins_only = policy(topic_policy)["Statement"]
     # Exactly the alarms the stack creates, by their ARN (CloudWatch: arn:aws:cloudwatch:<region>:<account>:alarm:<name>).
     alarm_arns = [
         f"arn:aws:cloudwatch:eu-west-1:333333333333:alarm:{a['alarm_name']}"
@@ -37,6 +37,13 @@ def test_topic_is_encrypted_with_its_own_key_and_only_our_alarms_and_watches_pub
         ref("aws_cloudwatch_event_rule", name, "arn") for name in watch_rules(prod)
     )
     assert deny["Sid"] == "DenyInsecureTransport"
+    # A deleted topic cannot report its own deletion: only the administrators may delete it or change it.
+    assert (admins_only["Effect"], admins_only["Principal"]) == ("Deny", {"AWS": "*"})
+    assert set(admins_only["Action"]) >= {"sns:DeleteTopic", "sns:SetTopicAttributes"}
+    assert admins_only["Resource"] == [ref("aws_sns_topic", topic, "arn")]
+    assert admins_only["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::333333333333:role/auth0-log-archive-deploy"]}
+    }
 
 
 def watch_rules(doc: dict) -> dict[str, dict]:
@@ -57,6 +64,7 @@ def test_every_alarm_notifies_the_topic(prod: dict) -> None:
                 "dead-letter-failing",
                 "target-retrying",
                 "no-events",
+                "partitions-exceeded",
                 "target-failing",
             ]
         )
@@ -71,6 +79,15 @@ def test_every_alarm_notifies_the_topic(prod: dict) -> None:
     ("suffix", "namespace", "metric", "statistic", "comparison", "threshold"),
     [
         ("target-failing", "AWS/Events", "FailedInvocations", "Sum", "GreaterThanOrEqualToThreshold", 1),
+        # Firehose emits 1 while records go past the active partition limit (to errors/activePartitionExceeded).
+        (
+            "partitions-exceeded",
+            "AWS/Firehose",
+            "PartitionCountExceeded",
+            "Maximum",
+            "GreaterThanOrEqualToThreshold",
+            1,
+        ),
         ("events-dead-lettered", "AWS/Events", "InvocationsSentToDlq", "Sum", "GreaterThanOrEqualToThreshold", 1),
         (
             "dead-letter-failing",
@@ -118,7 +135,7 @@ def test_alarm_dimensions_reference_the_pipeline(prod: dict) -> None:
     assert found["auth0-log-archive-prod-dead-letter-queue-not-empty"]["dimensions"] == {
         "QueueName": ref("aws_sqs_queue", queue, "name")
     }
-    for suffix in ("delivery-delayed", "delivery-failing", "no-events"):
+    for suffix in ("delivery-delayed", "delivery-failing", "partitions-exceeded", "no-events"):
         assert found[f"auth0-log-archive-prod-{suffix}"]["dimensions"] == {
             "DeliveryStreamName": ref("aws_kinesis_firehose_delivery_stream", stream, "name")
         }
@@ -159,11 +176,17 @@ def test_retries_are_an_early_warning_and_failures_are_not_called_retries(prod: 
 
 
 # Events as AWS delivers them: CloudTrail's "AWS API Call via CloudTrail" on the default bus, and S3's
-# own EventBridge notifications ("Object Deleted", deletion-type "Permanently Deleted" for a version).
+# own EventBridge notifications ("Object Created", "Object Deleted" with its reason and deletion-type:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html).
 def cloudtrail(source: str, event_name: str, detail: dict) -> dict:
+    event_source = {"aws.cloudwatch": "monitoring"}.get(source, source.removeprefix("aws.")) + ".amazonaws.com"
     return {"source": source, "detail-type": "AWS API Call via CloudTrail", "account": "333333333333",
-            "detail": {"eventSource": source.removeprefix("aws.") + ".amazonaws.com", "eventName": event_name,
-                       **detail}}  # fmt: skip
+            "detail": {"eventSource": event_source, "eventName": event_name, **detail}}  # fmt: skip
+
+
+def s3_event(kind: str, bucket: str, key: str, **detail: str) -> dict:
+    return {"source": "aws.s3", "detail-type": kind,
+            "detail": {"bucket": {"name": bucket}, "object": {"key": key}, **detail}}  # fmt: skip
 
 
 def watched_events(doc: dict) -> dict[str, tuple[list[dict], list[dict]]]:
@@ -175,18 +198,23 @@ def watched_events(doc: dict) -> dict[str, tuple[list[dict], list[dict]]]:
         "auth0-log-archive-prod-auth0-logs",
         ref("aws_cloudwatch_event_bus", only(doc, "aws_cloudwatch_event_bus")[0], "name"),
     )
+    topic = ref("aws_sns_topic", only(doc, "aws_sns_topic")[0], "arn")
     # moto's engine does not look into arrays of objects (resources[].ARN); keyId it does.
     kms = lambda name, key: cloudtrail("aws.kms", name, {"requestParameters": {"keyId": key}})  # noqa: E731
     s3 = lambda name, b: cloudtrail("aws.s3", name, {"requestParameters": {"bucketName": b}})  # noqa: E731
-
-    def deleted(kind: str, b: str) -> dict:
-        return {
-            "source": "aws.s3",
-            "detail-type": "Object Deleted",
-            "detail": {"bucket": {"name": b}, "deletion-type": kind},
-        }
-
     events = lambda name, params: cloudtrail("aws.events", name, {"requestParameters": params})  # noqa: E731
+    firehose = lambda name, stream: cloudtrail(  # noqa: E731
+        "aws.firehose", name, {"requestParameters": {"deliveryStreamName": stream}}
+    )
+    watch = lambda name, params: cloudtrail("aws.cloudwatch", name, {"requestParameters": params})  # noqa: E731
+    sns = lambda name, params: cloudtrail("aws.sns", name, {"requestParameters": params})  # noqa: E731
+
+    def deleted(deletion: str, key: str, reason: str = "DeleteObject", b: str = bucket) -> dict:
+        return s3_event("Object Deleted", b, key, **{"deletion-type": deletion, "reason": reason})
+
+    hour = "logs/2026/11/12/15/auth0-log-archive-prod-1-2026-11-12-15-58-23-abc.gz"
+    alarm = "auth0-log-archive-prod-no-events"
+    # fmt: off
     return {
         "key_changes": (
             [kms(n, key_arn) for n in ("DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation")]
@@ -197,29 +225,125 @@ def watched_events(doc: dict) -> dict[str, tuple[list[dict], list[dict]]]:
             [
                 s3(n, bucket)
                 for n in (
-                    "PutBucketPolicy",
-                    "DeleteBucketPolicy",
-                    "PutBucketLifecycle",
-                    "DeleteBucketLifecycle",
-                    "PutBucketVersioning",
+                    "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "DeleteBucketLifecycle",
+                    "PutBucketVersioning", "PutBucketEncryption", "DeleteBucketEncryption",
+                    "PutObjectLockConfiguration", "PutBucketNotification", "PutBucketReplication",
+                    "DeleteBucketReplication", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
+                    "PutBucketLogging", "PutBucketOwnershipControls",
                 )
             ],
-            [s3("PutBucketPolicy", "another-bucket"), s3("GetBucketPolicy", bucket)],
+            [s3("PutBucketPolicy", "another-bucket"), s3("GetBucketPolicy", bucket), s3("PutObject", bucket)],
         ),
-        "versions_deleted": (
-            [deleted("Permanently Deleted", bucket)],
-            [deleted("Delete Marker Created", bucket), deleted("Permanently Deleted", "another-bucket")],
+        "objects_deleted": (
+            [deleted("Permanently Deleted", hour), deleted("Delete Marker Created", hour),
+             deleted("Delete Marker Created", "errors/processing-failed/2026/11/12/15/x.gz")],
+            [deleted("Permanently Deleted", hour, "Lifecycle Expiration"),
+             deleted("Delete Marker Created", hour, "Lifecycle Expiration"),
+             deleted("Delete Marker Created", "backfill/checkpoints/2026-11-01.json"),
+             deleted("Permanently Deleted", hour, b="another-bucket")],
+        ),
+        "errors_written": (
+            [s3_event("Object Created", bucket, "errors/activePartitionExceeded/2026/11/12/15/x.gz",
+                      reason="PutObject")],
+            [s3_event("Object Created", bucket, hour, reason="PutObject"),
+             s3_event("Object Created", "another-bucket", "errors/x.gz", reason="PutObject")],
         ),
         "ingest_changes": (
             [
                 events("DisableRule", {"name": rule}),
                 events("DeleteRule", {"name": rule}),
+                events("PutRule", {"name": rule, "eventPattern": "{}"}),
                 events("RemoveTargets", {"rule": rule, "ids": ["archive-firehose"]}),
+                events("PutTargets", {"rule": rule, "targets": []}),
                 events("DeleteEventBus", {"name": bus}),
+                events("DeleteArchive", {"archiveName": "auth0-log-archive-prod-replay"}),
+                events("UpdateArchive", {"archiveName": "auth0-log-archive-prod-replay", "retentionDays": 1}),
             ],
-            [events("DisableRule", {"name": "another-rule"}), events("EnableRule", {"name": rule})],
+            [events("DisableRule", {"name": "another-rule"}), events("EnableRule", {"name": rule}),
+             events("DeleteArchive", {"archiveName": "another-archive"})],
+        ),
+        "delivery_changes": (
+            [firehose(n, "auth0-log-archive-prod") for n in ("UpdateDestination", "DeleteDeliveryStream",
+                                                             "StopDeliveryStreamEncryption")],
+            [firehose("UpdateDestination", "another-stream"), firehose("PutRecord", "auth0-log-archive-prod")],
+        ),
+        "alarm_changes": (
+            [watch("DeleteAlarms", {"alarmNames": ["x", alarm]}), watch("DisableAlarmActions", {"alarmNames": [alarm]}),
+             watch("PutMetricAlarm", {"alarmName": alarm, "threshold": 1000}),
+             sns("SetTopicAttributes", {"topicArn": topic, "attributeName": "Policy"}),
+             sns("Unsubscribe", {"subscriptionArn": f"{topic}:0f3c1b9a-1111-2222-3333-444455556666"}),
+             sns("RemovePermission", {"topicArn": topic, "label": "x"})],
+            [watch("DeleteAlarms", {"alarmNames": ["another-alarm"]}), watch("SetAlarmState", {"alarmName": alarm}),
+             sns("Unsubscribe", {"subscriptionArn": "arn:aws:sns:eu-west-1:333333333333:other:0f3c"}),
+             sns("Publish", {"topicArn": topic})],
         ),
     }
+    # fmt: on
+
+
+# CloudTrail's eventName is "the requested action, which is one of the actions in the API for that service"
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).
+# The operations each watch names, from each service's API reference ("Actions"), and for S3 also the older
+# API names its records still carry (a lifecycle change is recorded as PutBucketLifecycle, a public access
+# block as PutBucketPublicAccessBlock, a notification as PutBucketNotification).
+API_OPERATIONS = {
+    "s3.amazonaws.com": {
+        "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
+        "PutBucketVersioning", "PutBucketEncryption", "DeleteBucketEncryption", "PutObjectLockConfiguration",
+        "PutBucketNotificationConfiguration", "PutBucketReplication", "DeleteBucketReplication",
+        "PutPublicAccessBlock", "DeletePublicAccessBlock", "PutBucketLogging", "PutBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+        # Deprecated operations of the S3 API reference, and the names CloudTrail records for the newer ones.
+        "PutBucketLifecycle", "PutBucketNotification", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
+    },
+    "kms.amazonaws.com": {"DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"},
+    "events.amazonaws.com": {"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets",
+                             "DeleteEventBus", "DeleteArchive", "UpdateArchive"},
+    "firehose.amazonaws.com": {"UpdateDestination", "DeleteDeliveryStream", "StopDeliveryStreamEncryption"},
+    "monitoring.amazonaws.com": {"DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"},
+    "sns.amazonaws.com": {"SetTopicAttributes", "RemovePermission", "Unsubscribe", "DeleteTopic"},
+}  # fmt: skip
+# What the bucket policy keeps for the administrators (IAM actions) must be watched under CloudTrail's names.
+WATCHED_AS = {
+    "s3:PutBucketPolicy": {"PutBucketPolicy"}, "s3:DeleteBucketPolicy": {"DeleteBucketPolicy"},
+    "s3:PutLifecycleConfiguration": {"PutBucketLifecycle", "DeleteBucketLifecycle"},
+    "s3:PutBucketVersioning": {"PutBucketVersioning"},
+    "s3:PutEncryptionConfiguration": {"PutBucketEncryption", "DeleteBucketEncryption"},
+    "s3:PutBucketObjectLockConfiguration": {"PutObjectLockConfiguration"},
+    "s3:PutBucketNotification": {"PutBucketNotification"},
+    "s3:PutReplicationConfiguration": {"PutBucketReplication", "DeleteBucketReplication"},
+    "s3:PutBucketPublicAccessBlock": {"PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"},
+    "s3:PutBucketLogging": {"PutBucketLogging"},
+    "s3:PutBucketOwnershipControls": {"PutBucketOwnershipControls", "DeleteBucketOwnershipControls"},
+}  # fmt: skip
+
+
+def named_calls(pattern: dict) -> set[tuple[str, str]]:
+    """(eventSource, eventName) of every CloudTrail call a pattern names, through $or."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(pattern, dict):
+        if "eventSource" in pattern and "eventName" in pattern:
+            found |= {(source, name) for source in pattern["eventSource"] for name in pattern["eventName"]}
+        for value in pattern.values():
+            found |= named_calls(value)
+    elif isinstance(pattern, list):
+        for value in pattern:
+            found |= named_calls(value)
+    return found
+
+
+def test_every_watched_call_is_one_cloudtrail_records(prod: dict) -> None:
+    import json
+
+    from modules.constructs.archive_bucket import PROTECTED_ACTIONS
+
+    calls = set().union(*(named_calls(json.loads(r["event_pattern"])) for r in watch_rules(prod).values()))
+    unknown = {(source, name) for source, name in calls if name not in API_OPERATIONS.get(source, set())}
+    assert unknown == set()  # e.g. PutBucketObjectLockConfiguration is an IAM action, never an event name
+    assert set(PROTECTED_ACTIONS) == set(WATCHED_AS)
+    s3_calls = {name for source, name in calls if source == "s3.amazonaws.com"}
+    for action, names in WATCHED_AS.items():
+        assert names <= s3_calls, action
 
 
 def test_watch_rules_report_changes_to_what_holds_the_archive(prod: dict) -> None:

@@ -76,6 +76,7 @@ def test_archive_policy_admits_nobody_beyond_the_account(dev: dict) -> None:
     name, _ = archive(dev)
     assert [s["Sid"] for s in policy(setting(dev, "aws_s3_bucket_policy", name))["Statement"]] == [
         "DenyInsecureTransport",
+        "OnlyAdministratorsDeleteArchivedObjects",
         "OnlyAdministratorsLoosenTheArchive",
     ]
     assert core.Testing.to_have_resource_with_properties(
@@ -182,21 +183,51 @@ def test_only_the_administrators_may_loosen_the_archive(prod: dict, variant_stac
     deny = statements_by_sid(policy(setting(prod, "aws_s3_bucket_policy", name)))["OnlyAdministratorsLoosenTheArchive"]
     assert deny["Effect"] == "Deny"
     assert deny["Principal"] == {"AWS": "*"}
-    # What would let data go, or stop expiring, or be read another way (S3's own lifecycle actions
-    # are not subject to the bucket policy, so expiry still works).
+    # What would let data go, or stop expiring, or stop being watched (S3's own lifecycle actions are not
+    # subject to the bucket policy, so expiry still works). IAM action names, from the Service
+    # Authorization Reference for S3: PutBucketNotificationConfiguration needs s3:PutBucketNotification,
+    # PutBucketReplication s3:PutReplicationConfiguration, PutObjectLockConfiguration
+    # s3:PutBucketObjectLockConfiguration, PutBucketEncryption s3:PutEncryptionConfiguration.
     assert set(deny["Action"]) == {
-        "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
-        "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
+        "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketNotification",
+        "s3:PutReplicationConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketLogging",
+        "s3:PutBucketOwnershipControls",
     }  # fmt: skip
     bucket = "arn:aws:s3:::auth0-log-archive-prod-333333333333"
-    assert deny["Resource"] == [bucket, f"{bucket}/*"]
+    assert deny["Resource"] == [bucket]  # bucket-level actions
     assert deny["Condition"] == {
         "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::333333333333:role/auth0-log-archive-deploy"]}
     }
     # Without any administrator role the account's IAM governs those actions: no deny that would lock it out.
     minimal, _ = archive(variant_stacks["minimal"])
     sids = [s["Sid"] for s in policy(setting(variant_stacks["minimal"], "aws_s3_bucket_policy", minimal))["Statement"]]
-    assert sids == ["DenyInsecureTransport"]
+    assert sids == ["DenyInsecureTransport", "NobodyDeletesArchivedObjects"]
+
+
+def test_archived_objects_are_deleted_only_by_the_lifecycle_and_the_administrators(
+    prod: dict, variant_stacks: dict[str, dict]
+) -> None:
+    """A DeleteObject without a version id only adds a delete marker, but the hidden version then expires
+    after 30 days: both deletions are denied under what the stream writes, to all but the administrators
+    (to everybody when there are none: deleting then means changing the policy first, which is reported)."""
+    name, _ = archive(prod)
+    deny = statements_by_sid(policy(setting(prod, "aws_s3_bucket_policy", name)))[
+        "OnlyAdministratorsDeleteArchivedObjects"
+    ]
+    bucket = "arn:aws:s3:::auth0-log-archive-prod-333333333333"
+    assert (deny["Effect"], deny["Principal"]) == ("Deny", {"AWS": "*"})
+    assert set(deny["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert deny["Resource"] == [f"{bucket}/logs/*", f"{bucket}/errors/*"]  # not backfill's checkpoints
+    assert deny["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::333333333333:role/auth0-log-archive-deploy"]}
+    }
+    minimal, _ = archive(variant_stacks["minimal"])
+    everybody = statements_by_sid(policy(setting(variant_stacks["minimal"], "aws_s3_bucket_policy", minimal)))[
+        "NobodyDeletesArchivedObjects"
+    ]
+    assert "Condition" not in everybody and everybody["Effect"] == "Deny"
+    assert set(everybody["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}
 
 
 def test_the_archive_bucket_tells_eventbridge_what_happens_to_it(prod: dict) -> None:

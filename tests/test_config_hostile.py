@@ -397,6 +397,24 @@ CASES: dict[str, Case] = {
     "admin-role-other-account": Case(dev('archive_admin_role_arns = ["arn:aws:iam::999999999999:role/admin"]'), [
         f"{F}: environments.dev.archive_admin_role_arns.0: expected a role in the environment's account "
         "111111111111, got one in 999999999999"]),
+    # KMS refuses a key policy that locks out the principal creating it, and our bucket policy would deny the
+    # deploy role its next change of the bucket: the deploy role must be one of the administrators.
+    "admins-without-the-deploy-role": Case(dev('deploy_role_arn = "arn:aws:iam::111111111111:role/deploy"',
+                                               'archive_admin_role_arns = ["arn:aws:iam::111111111111:role/admin"]'), [
+        f"{F}: environments.dev.archive_admin_role_arns: expected a list that holds deploy_role_arn "
+        "(arn:aws:iam::111111111111:role/deploy): the bucket policy denies everyone else the changes Terraform "
+        "makes, so the next apply would be locked out; got ['arn:aws:iam::111111111111:role/admin']"]),
+    "admins-empty-with-a-deploy-role": Case(dev('deploy_role_arn = "arn:aws:iam::111111111111:role/deploy"',
+                                                "archive_admin_role_arns = []"), [
+        f"{F}: environments.dev.archive_admin_role_arns: expected a list that holds deploy_role_arn "
+        "(arn:aws:iam::111111111111:role/deploy): the bucket policy denies everyone else the changes Terraform "
+        "makes, so the next apply would be locked out; got []"]),
+    "admins-from-defaults-without-the-deploy-role": Case(
+        '[defaults]\narchive_admin_role_arns = ["arn:aws:iam::111111111111:role/admin"]\n'
+        + dev('deploy_role_arn = "arn:aws:iam::111111111111:role/deploy"'), [
+        f"{F}: environments.dev.archive_admin_role_arns: expected a list that holds deploy_role_arn "
+        "(arn:aws:iam::111111111111:role/deploy): the bucket policy denies everyone else the changes Terraform "
+        "makes, so the next apply would be locked out; got ['arn:aws:iam::111111111111:role/admin'] (from [defaults])"]),
     "admin-role-a-user": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:user/admin"]'), [
         f'{F}: environments.dev.archive_admin_role_arns.0: {ROLE_ARN}, got "arn:aws:iam::111111111111:user/admin"']),
     "admin-roles-twice": Case(dev('archive_admin_role_arns = ["arn:aws:iam::111111111111:role/a", "arn:aws:iam::111111111111:role/a"]'), [

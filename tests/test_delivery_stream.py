@@ -132,6 +132,14 @@ def test_cloudwatch_logs_may_use_the_key_only_for_this_log_group(prod: dict) -> 
             "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:333333333333:log-group:/auth0-log-archive-prod/firehose"
         }
     }
+    # AWS's key policy statement for CloudWatch Logs includes kms:Describe*: it describes the key when the
+    # log group is associated with it. DescribeKey has no encryption context, hence no condition on it.
+    describe = statements_by_sid(policy(key))["CloudWatchLogsDescribesKey"]
+    assert (describe["Principal"], describe["Action"]) == (
+        {"Service": "logs.eu-west-1.amazonaws.com"},
+        ["kms:DescribeKey"],
+    )
+    assert "Condition" not in describe
 
 
 def test_stream_waits_for_its_role_policy(prod: dict) -> None:

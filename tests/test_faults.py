@@ -107,16 +107,25 @@ def test_the_replay_archive_records_the_bus_not_the_rule(prod: dict) -> None:
     (replay,) = resources(prod, "aws_cloudwatch_event_archive").values()
     assert replay["event_source_arn"] == ref("aws_cloudwatch_event_bus", bus, "arn")  # a disabled rule loses nothing
     ingest = watches(prod)["ingest-changes"]
-    assert {"DisableRule", "DeleteRule", "RemoveTargets", "DeleteEventBus"} == set(ingest["detail"]["eventName"])
+    assert {"DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets", "DeleteEventBus",
+            "DeleteArchive", "UpdateArchive"} == set(ingest["detail"]["eventName"])  # fmt: skip
     names = ingest["detail"]["$or"][0]["requestParameters"]["name"]
     assert names == ["auth0-log-archive-prod-auth0-logs", ref("aws_cloudwatch_event_bus", bus, "name")]
 
 
-def test_deleted_versions_are_reported_and_overwrites_kept(prod: dict) -> None:
-    assert watches(prod)["versions-deleted"] == {
+def test_deletions_by_request_are_reported_and_overwrites_kept(prod: dict) -> None:
+    """S3 reports a deletion by request with reason DeleteObject, whether it adds a delete marker or removes
+    a version; the lifecycle's own expirations say "Lifecycle Expiration" and are not reported, nor is
+    backfill's bookkeeping (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html)."""
+    assert watches(prod)["objects-deleted"] == {
         "source": ["aws.s3"],
         "detail-type": ["Object Deleted"],
-        "detail": {"bucket": {"name": [PROD_BUCKET]}, "deletion-type": ["Permanently Deleted"]},
+        "detail": {
+            "bucket": {"name": [PROD_BUCKET]},
+            "object": {"key": [{"prefix": "logs/"}, {"prefix": "errors/"}]},
+            "reason": ["DeleteObject"],
+            "deletion-type": ["Permanently Deleted", "Delete Marker Created"],
+        },
     }
     notifications = resources(prod, "aws_s3_bucket_notification").values()
     assert [n["eventbridge"] for n in notifications] == [True]
@@ -124,6 +133,16 @@ def test_deleted_versions_are_reported_and_overwrites_kept(prod: dict) -> None:
     versioning = next(v for v in resources(prod, "aws_s3_bucket_versioning").values()
                       if v["bucket"] == ref("aws_s3_bucket", archive, "id"))  # fmt: skip
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
+
+
+def test_records_filed_under_errors_are_reported(prod: dict) -> None:
+    assert watches(prod)["errors-written"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [PROD_BUCKET]}, "object": {"key": [{"prefix": "errors/"}]}},
+    }
+    (stream,) = resources(prod, "aws_kinesis_firehose_delivery_stream").values()
+    assert stream["extended_s3_configuration"]["error_output_prefix"].startswith("errors/")
 
 
 def test_the_fault_table_in_the_docs_is_the_declared_one() -> None:

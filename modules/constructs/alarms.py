@@ -42,9 +42,41 @@ class WatchedChanges:
     and S3's EventBridge notifications on the default bus)."""
 
     keys: Sequence[tuple[str, str]]  # (ARN, key id): DisableKey, ScheduleKeyDeletion, PutKeyPolicy, ...
-    bucket_name: str  # policy, lifecycle, versioning, encryption, object lock; permanently deleted versions
-    ingest_rule_name: str  # disabled or deleted, its targets removed
+    bucket_name: str  # its configuration (BUCKET_CONFIGURATION); objects deleted or errors written
+    archived_prefixes: Sequence[str]  # where deletions matter (not backfill's bookkeeping)
+    error_prefix: str  # where Firehose files what it could not process
+    ingest_rule_name: str  # disabled, deleted or changed, its targets removed or changed
     ingest_bus_name: str  # deleted
+    replay_archive_name: str | None  # deleted or changed
+    delivery_stream_name: str  # redirected or deleted
+
+
+# Event names are CloudTrail's, which name the API operation; S3 records some operations under the name
+# of their older API (a lifecycle change is PutBucketLifecycle), and where CloudTrail's documentation does
+# not settle which, both spellings are matched. tests/test_alarms.py checks every name against the
+# services' API references.
+BUCKET_CONFIGURATION = [
+    "PutBucketPolicy", "DeleteBucketPolicy",
+    "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
+    "PutBucketVersioning",
+    "PutBucketEncryption", "DeleteBucketEncryption",
+    "PutObjectLockConfiguration",
+    "PutBucketNotification", "PutBucketNotificationConfiguration",
+    "PutBucketReplication", "DeleteBucketReplication",
+    "PutPublicAccessBlock", "DeletePublicAccessBlock", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
+    "PutBucketLogging",
+    "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
+]  # fmt: skip
+KEY_CHANGES = ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"]
+INGEST_CHANGES = ["DisableRule", "DeleteRule", "PutRule", "RemoveTargets", "PutTargets", "DeleteEventBus"]
+ARCHIVE_CHANGES = ["DeleteArchive", "UpdateArchive"]
+DELIVERY_CHANGES = ["UpdateDestination", "DeleteDeliveryStream", "StopDeliveryStreamEncryption"]
+ALARM_CHANGES = ["DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"]
+# DeleteTopic cannot be reported through the topic it deletes: the topic policy denies it to everyone but
+# the administrators instead.
+TOPIC_CHANGES = ["SetTopicAttributes", "RemovePermission", "Unsubscribe", "DeleteTopic"]
+# https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
+TOPIC_PROTECTED_ACTIONS = ["sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission"]
 
 
 @dataclass(frozen=True)
@@ -63,15 +95,39 @@ class AlarmSpec:
     missing_data: str = "notBreaching"
 
 
-def change_patterns(watched: WatchedChanges) -> dict[str, dict[str, Any]]:
+def cloudtrail(event_source: str, names: Sequence[str], *parameters: dict[str, Any]) -> dict[str, Any]:
+    """CloudTrail's event of one of ``names`` by ``event_source``, whose requestParameters match any of
+    ``parameters``. No "source" filter: it is the event source either way, and EventBridge's name for some
+    services (CloudWatch's) is not the event source's."""
+    detail: dict[str, Any] = {"eventSource": [event_source], "eventName": list(names)}
+    options = [{"requestParameters": p} for p in parameters]
+    if len(options) == 1:
+        detail.update(options[0])
+    else:
+        detail["$or"] = options
+    return {"detail-type": [CLOUDTRAIL_CALL], "detail": detail}
+
+
+def change_patterns(
+    watched: WatchedChanges, *, alarm_names: Sequence[str], topic_arn: str
+) -> dict[str, dict[str, Any]]:
     """The EventBridge event pattern of each watch (modules/contract/naming.py WATCHES)."""
+    bucket = {"bucket": {"name": [watched.bucket_name]}}
+    archived = [{"prefix": prefix} for prefix in watched.archived_prefixes]
+    ingest = [
+        # DisableRule, DeleteRule, PutRule and DeleteEventBus name what they change "name"; the targets' calls, "rule".
+        {"name": [watched.ingest_rule_name, watched.ingest_bus_name]},
+        {"rule": [watched.ingest_rule_name]},
+    ]
+    if watched.replay_archive_name:
+        ingest.append({"archiveName": [watched.replay_archive_name]})
     return {
         "key-changes": {
             "source": ["aws.kms"],
             "detail-type": [CLOUDTRAIL_CALL],
             "detail": {
                 "eventSource": ["kms.amazonaws.com"],
-                "eventName": ["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy", "DisableKeyRotation"],
+                "eventName": KEY_CHANGES,
                 # CloudTrail names the key in resources[].ARN, and as the caller gave it (id or ARN) in keyId.
                 "$or": [
                     {"resources": {"ARN": [arn for arn, _ in watched.keys]}},
@@ -81,40 +137,49 @@ def change_patterns(watched: WatchedChanges) -> dict[str, dict[str, Any]]:
         },
         "bucket-changes": {
             "source": ["aws.s3"],
-            "detail-type": [CLOUDTRAIL_CALL],
-            "detail": {
-                "eventSource": ["s3.amazonaws.com"],
-                "eventName": [
-                    "PutBucketPolicy",
-                    "DeleteBucketPolicy",
-                    "PutBucketLifecycle",
-                    "DeleteBucketLifecycle",
-                    "PutBucketVersioning",
-                    "PutBucketEncryption",
-                    "DeleteBucketEncryption",
-                    "PutBucketObjectLockConfiguration",
-                ],
-                "requestParameters": {"bucketName": [watched.bucket_name]},
-            },
+            **cloudtrail("s3.amazonaws.com", BUCKET_CONFIGURATION, {"bucketName": [watched.bucket_name]}),
         },
-        # S3's own EventBridge notification: a version deleted for good (not a delete marker, not a lifecycle
-        # expiration, which S3 reports as "Lifecycle Expiration").
-        "versions-deleted": {
+        # S3's own EventBridge notifications: a deletion by request, whether it removed a version for good
+        # or added a delete marker (whose hidden version the lifecycle then expires). The lifecycle's own
+        # expirations ("Lifecycle Expiration") and backfill's bookkeeping are not reported.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html
+        "objects-deleted": {
             "source": ["aws.s3"],
             "detail-type": ["Object Deleted"],
-            "detail": {"bucket": {"name": [watched.bucket_name]}, "deletion-type": ["Permanently Deleted"]},
+            "detail": {
+                **bucket,
+                "object": {"key": archived},
+                "reason": ["DeleteObject"],
+                "deletion-type": ["Permanently Deleted", "Delete Marker Created"],
+            },
+        },
+        # Records Firehose could not file: processing failed, or past the active partition limit.
+        "errors-written": {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {**bucket, "object": {"key": [{"prefix": watched.error_prefix}]}},
         },
         "ingest-changes": {
             "source": ["aws.events"],
+            **cloudtrail("events.amazonaws.com", INGEST_CHANGES + ARCHIVE_CHANGES, *ingest),
+        },
+        "delivery-changes": {
+            "source": ["aws.firehose"],
+            **cloudtrail(
+                "firehose.amazonaws.com", DELIVERY_CHANGES, {"deliveryStreamName": [watched.delivery_stream_name]}
+            ),
+        },
+        "alarm-changes": {
             "detail-type": [CLOUDTRAIL_CALL],
             "detail": {
-                "eventSource": ["events.amazonaws.com"],
-                "eventName": ["DisableRule", "DeleteRule", "RemoveTargets", "DeleteEventBus"],
-                # DisableRule, DeleteRule and DeleteEventBus name what they change "name"; RemoveTargets, "rule".
                 "$or": [
-                    {"requestParameters": {"name": [watched.ingest_rule_name, watched.ingest_bus_name]}},
-                    {"requestParameters": {"rule": [watched.ingest_rule_name]}},
-                ],
+                    cloudtrail("monitoring.amazonaws.com", ALARM_CHANGES, {"alarmNames": list(alarm_names)})["detail"],
+                    cloudtrail("monitoring.amazonaws.com", ALARM_CHANGES, {"alarmName": list(alarm_names)})["detail"],
+                    cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"topicArn": [topic_arn]})["detail"],
+                    cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"subscriptionArn": [{"prefix": f"{topic_arn}:"}]})[
+                        "detail"
+                    ],
+                ]
             },
         },
     }
@@ -127,12 +192,15 @@ class PipelineAlarms(Construct):
     - the rule's target fails for good, or EventBridge keeps retrying it (an early warning);
     - EventBridge sends events to the dead-letter queue, or fails to;
     - the dead-letter queue holds anything at all;
-    - Firehose falls behind (oldest record older than ``delivery_delay_seconds``) or fails to write to S3;
+    - Firehose falls behind (oldest record older than ``delivery_delay_seconds``), fails to write to S3,
+      or has more event hours open than its active partition limit;
     - no event arrives for ``no_events_hours``: a silent Auth0 stream is an outage (Auth0 pauses a
       stream after failing for 7 days and keeps its own logs only 1 to 30 days).
 
     Watch rules (EventBridge, default bus) report changes to what holds the archive the moment they
-    happen: the keys, the bucket's protections, deleted object versions, the ingest rule and bus.
+    happen (naming.WATCHES): the keys, the bucket's configuration, archived objects deleted by a request,
+    records filed under errors/, the ingest rule, bus and replay archive, the stream, the alarms and the
+    topic. With ``admin_role_arns``, only they may delete the topic or change its policy.
     """
 
     def __init__(
@@ -150,6 +218,7 @@ class PipelineAlarms(Construct):
         watched_changes: WatchedChanges,
         delivery_delay_seconds: int,
         no_events_hours: int,
+        admin_role_arns: Sequence[str] = (),
         email: str | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -184,7 +253,8 @@ class PipelineAlarms(Construct):
             for spec in alarm_specs(watched, delivery_delay_seconds, no_events_hours)
         }
         self.watch_rules = {}
-        for watch, pattern in change_patterns(watched_changes).items():
+        patterns = change_patterns(watched_changes, alarm_names=list(alarm_names.values()), topic_arn=self.topic.arn)
+        for watch, pattern in patterns.items():
             rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
                 self,
                 f"watch_{watch.replace('-', '_')}",
@@ -223,6 +293,21 @@ class PipelineAlarms(Construct):
                     condition={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.watch_rules.values()]}},
                 ),
                 deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
+                *(
+                    [
+                        # The one change the alarm-changes watch cannot report through the topic itself.
+                        statement(
+                            "OnlyAdministratorsRemoveTheAlarmTopic",
+                            TOPIC_PROTECTED_ACTIONS,
+                            [self.topic.arn],
+                            effect="Deny",
+                            principal={"AWS": "*"},
+                            condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
+                        )
+                    ]
+                    if admin_role_arns
+                    else []
+                ),
             ),
         )
 
@@ -255,6 +340,12 @@ def alarm_specs(watched: WatchedPipeline, delivery_delay_seconds: int, no_events
         AlarmSpec("delivery-failing", "Firehose fails to write objects to the archive bucket; it retries for 24 "
                   "hours, then drops the data (make replay brings it back)",
                   "AWS/Firehose", "DeliveryToS3.Success", stream, "Average", "LessThanThreshold", 1),
+        # Records past the stream's active partition limit (500 by default) go to errors/ as
+        # activePartitionExceeded. https://docs.aws.amazon.com/firehose/latest/dev/buffering.html
+        AlarmSpec("partitions-exceeded", "Firehose had more event hours open at once than its active partition "
+                  "limit: records went to errors/activePartitionExceeded/ (make replay brings them back, window "
+                  "by window)",
+                  "AWS/Firehose", "PartitionCountExceeded", stream, "Maximum", *at_least_one),
         AlarmSpec("no-events", f"No Auth0 log event arrived for {no_events_hours} hours: check the Auth0 "
                   "log stream (Auth0 pauses a failing stream)",
                   "AWS/Firehose", "IncomingRecords", stream, "Sum", "LessThanThreshold", 1,

@@ -71,13 +71,19 @@ class AccessLogBucket(Construct):
         return AccessLogDestination(self.name, ready=[self.bucket.policy])
 
 
-# What only the archive's administrators may do: what would let data go, or be read, or stop
-# expiring, without a trace in the lifecycle (S3 lifecycle actions are S3's own, not subject to
-# the bucket policy). https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+# What only the archive's administrators may do to the bucket: what would let data go, or be read, or
+# stop expiring, or stop being watched, without a trace in the lifecycle (S3 lifecycle actions are S3's
+# own, not subject to the bucket policy).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
 PROTECTED_ACTIONS = [
-    "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
-    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketNotification",
+    "s3:PutReplicationConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
 ]  # fmt: skip
+# Deleting archived data: a plain DeleteObject only adds a delete marker, but the noncurrent version
+# then expires with the lifecycle, so it is a deletion all the same.
+DELETIONS = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
 
 
 class ArchiveBucket(Construct):
@@ -89,9 +95,13 @@ class ArchiveBucket(Construct):
     ``access_logs`` when given.
 
     With ``admin_role_arns``, the bucket policy denies everyone else the
-    ``PROTECTED_ACTIONS`` (deleting versions, changing the policy, lifecycle,
-    versioning, encryption or object lock). S3 sends its events to
-    EventBridge, so that a deleted version is reported (``PipelineAlarms``).
+    ``PROTECTED_ACTIONS`` (changing the policy, lifecycle, versioning,
+    encryption, object lock, notification, replication, public access block,
+    logging or ownership) and the ``DELETIONS`` of objects under
+    ``archived_prefixes``; without any, it denies those deletions to every
+    principal (deleting then means changing the policy first, which is
+    reported). S3 sends its events to EventBridge, so that a deletion is
+    reported (``PipelineAlarms``).
     """
 
     def __init__(
@@ -104,25 +114,34 @@ class ArchiveBucket(Construct):
         retention: Retention,
         access_logs: AccessLogDestination | None = None,
         object_lock: ObjectLock | None = None,
+        archived_prefixes: Sequence[str],
         admin_role_arns: Sequence[str] = (),
         prevent_destroy: bool = True,
     ) -> None:
         super().__init__(scope, id)
         arn = f"arn:aws:s3:::{bucket_name}"
-        protection = (
-            [
+        but_admins = {"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}} if admin_role_arns else None
+        protection = [
+            statement(
+                "OnlyAdministratorsDeleteArchivedObjects" if admin_role_arns else "NobodyDeletesArchivedObjects",
+                DELETIONS,
+                [f"{arn}/{prefix}*" for prefix in archived_prefixes],
+                effect="Deny",
+                principal={"AWS": "*"},
+                condition=but_admins,
+            )
+        ]
+        if admin_role_arns:
+            protection.append(
                 statement(
                     "OnlyAdministratorsLoosenTheArchive",
                     PROTECTED_ACTIONS,
-                    [arn, f"{arn}/*"],
+                    [arn],
                     effect="Deny",
                     principal={"AWS": "*"},
-                    condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
+                    condition=but_admins,
                 )
-            ]
-            if admin_role_arns
-            else []
-        )
+            )
         self.bucket = PrivateBucket(
             self,
             "bucket",

@@ -17,8 +17,8 @@ firehose = aws.kinesis_firehose_delivery_stream
 # logs/YYYY/MM/DD/HH/, the hour each event happened (modules/contract/naming.py).
 RECORD_PREFIX = naming.LOG_PREFIX + naming.EVENT_HOUR_LAYOUT
 ERROR_OUTPUT_PREFIX = naming.ERROR_PREFIX + naming.TIME_LAYOUT
-# Where the stream writes, and nowhere else: the first fixed part of each prefix.
-WRITTEN_PREFIXES = (naming.LOG_PREFIX, naming.ERROR_PREFIX.split("!")[0])
+# Where the stream writes, and nowhere else.
+WRITTEN_PREFIXES = naming.ARCHIVED_PREFIXES
 
 
 def processor(kind: str, **parameters: str) -> Any:
@@ -77,6 +77,10 @@ class DeliveryStream(Construct):
             KEY_USE,
             {"StringEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
         )
+        # CloudWatch Logs also describes the key when a log group is associated with it (AWS's statement
+        # has kms:Describe*); DescribeKey carries no encryption context, so it gets a statement of its own.
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        key.allow_service("CloudWatchLogsDescribesKey", f"logs.{region}.amazonaws.com", ["kms:DescribeKey"], None)
         self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "log_group",

@@ -54,10 +54,13 @@ class ServiceKey(Construct):
     """A rotating customer managed KMS key whose policy separates administration from use.
 
     ``admin_role_arns`` administer it (AWS's documented administrator
-    statement; without any, the account's IAM policies do, through the account
-    principal). Nobody may use it by default: subclasses and the constructs
-    that need it add the use they document, with ``allow_service`` for AWS
-    services that act on their own behalf.
+    statement), and so does the account principal, as in AWS's default key
+    policy: whoever the account's IAM policies allow may administer it, so
+    the key is never orphaned when a role is deleted, and KMS's lockout check
+    passes for whoever creates it with IAM permission to. Nobody may use it
+    by default: subclasses and the constructs that need it add the use they
+    document, with ``allow_service`` for AWS services that act on their own
+    behalf.
     """
 
     def __init__(
@@ -74,7 +77,8 @@ class ServiceKey(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.account = {"AWS": f"arn:aws:iam::{account_id}:root"}
-        admins = {"AWS": list(admin_role_arns)} if admin_role_arns else self.account
+        # Break glass through IAM: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+        admins = {"AWS": [self.account["AWS"], *admin_role_arns]} if admin_role_arns else self.account
         self._statements: list[Statement] = [
             statement("KeyAdministration", KEY_ADMINISTRATION, THIS_KEY, principal=admins),
             statement("KeyAdministratorsManageAliases", KEY_ALIASES, THIS_KEY, principal=admins),

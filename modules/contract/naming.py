@@ -123,12 +123,19 @@ class Names:
 # The alarms modules/constructs/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
 ALARM_SUFFIXES = (
     "target-failing", "target-retrying", "events-dead-lettered", "dead-letter-failing",
-    "dead-letter-queue-not-empty", "delivery-delayed", "delivery-failing", "no-events",
+    "dead-letter-queue-not-empty", "delivery-delayed", "delivery-failing", "partitions-exceeded", "no-events",
 )  # fmt: skip
 
-# What the watch rules report (modules/constructs/alarms.py): changes to the keys, to the archive
-# bucket's protections, deleted object versions, and changes to the ingest rule and bus.
-WATCHES = ("key-changes", "bucket-changes", "versions-deleted", "ingest-changes")
+# What the watch rules report (modules/constructs/alarms.py), as it happens.
+WATCHES = (
+    "key-changes",  # the keys disabled, scheduled for deletion, their policy or rotation changed
+    "bucket-changes",  # the archive bucket's policy, lifecycle, versioning, encryption, lock, notification, ...
+    "objects-deleted",  # archived objects deleted by a request (not by the lifecycle)
+    "errors-written",  # records Firehose could not file (processing failed, too many partitions)
+    "ingest-changes",  # the ingest rule, its targets, the partner bus, the replay archive
+    "delivery-changes",  # the Firehose stream redirected or deleted
+    "alarm-changes",  # the alarms deleted or silenced, the topic's subscription or policy changed
+)
 
 
 # Where events are in the archive bucket: logs/YYYY/MM/DD/HH/, the UTC hour the event *happened*, so
@@ -175,7 +182,11 @@ EVENT_HOUR_QUERY = (
 )
 EVENT_HOUR_LAYOUT = f"!{{partitionKeyFromQuery:{EVENT_HOUR_KEY}}}/"
 TIME_LAYOUT = "!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"  # the hour Firehose received it
-ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
+ERROR_ROOT = "errors/"
+ERROR_PREFIX = ERROR_ROOT + "!{firehose:error-output-type}/"
+# What the stream writes, which only the archive's administrators may delete (backfill's bookkeeping,
+# under backfill/, is not archived data).
+ARCHIVED_PREFIXES = (LOG_PREFIX, ERROR_ROOT)
 BACKFILL_MARK = "backfill"  # in the name of every object make backfill writes
 
 

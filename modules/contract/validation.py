@@ -341,6 +341,15 @@ class _Validator:
                     (*where, *key.split(".")),
                     f"expected a role in the environment's account {merged['aws_account_id']}, got one in {account}",
                 )
+        admins = merged["archive_admin_role_arns"]
+        if merged["deploy_role_arn"] and admins is not None and merged["deploy_role_arn"] not in admins:
+            # The bucket policy would deny the role that applies the stack its next change of the bucket.
+            self.problem(
+                (*where, "archive_admin_role_arns"),
+                f"expected a list that holds deploy_role_arn{origin('deploy_role_arn')} "
+                f"({merged['deploy_role_arn']}): the bucket policy denies everyone else the changes Terraform "
+                f"makes, so the next apply would be locked out; got {list(admins)}{origin('archive_admin_role_arns')}",
+            )
         self.safety_nets(where, merged, origin)
 
     def safety_nets(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
