@@ -1,9 +1,12 @@
 """``make replay`` and ``make redrive``: bring back the events an outage kept out of the archive.
 
 - **replay** starts an EventBridge replay of a time window from the replay archive into the ingest
-  rule only (``Destination.FilterArns``), then follows it to the end. The replay's name comes from
-  the window, so running the same command again follows the replay already started instead of
-  starting a second one.
+  rule only (``Destination.FilterArns``), then follows it to the end. A window longer than
+  ``REPLAY_WINDOW_HOURS`` is replayed window by window, each after the previous one completed and
+  Firehose had time to close its partitions: Firehose files each event under its hour, and past 500
+  hours open at once (its active partition limit) it sends the rest to ``errors/``. Each replay's
+  name comes from its window, so running the same command again skips the windows already replayed
+  and follows the one already started instead of starting a second one.
 - **redrive** moves the messages of the dead-letter queue back into the Firehose stream: each
   message is deleted only after Firehose accepted its record. A message whose body is not an Auth0
   log event of this environment is left where it is, and reported. Running it again moves what is
@@ -32,6 +35,9 @@ from ops.common import OperatorError, partner_bus
 # EventBridge replays: a name of at most 64 characters of [.\-_A-Za-z0-9].
 REPLAY_NAME_TIME = "%Y%m%dT%H%M"
 DONE_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+# A week of event hours per replay: 168 partitions, well under Firehose's 500, with room for live traffic.
+# A redrive at the same time opens partitions of its own (up to 14 days of them): not both at once.
+REPLAY_WINDOW_HOURS = 168
 FIREHOSE_BATCH = 10  # SQS hands out at most 10 messages a call; Firehose takes up to 500 records a batch
 VISIBILITY_SECONDS = 300  # a message being redriven stays hidden this long; if the run dies, it comes back
 
@@ -47,6 +53,15 @@ def replay_name(prefix: str, start: datetime, end: datetime) -> str:
     return f"{prefix}-{start:{REPLAY_NAME_TIME}}-{end:{REPLAY_NAME_TIME}}"
 
 
+def replay_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive windows of at most REPLAY_WINDOW_HOURS."""
+    step = timedelta(hours=REPLAY_WINDOW_HOURS)
+    cuts = [start]
+    while cuts[-1] + step < end:
+        cuts.append(cuts[-1] + step)
+    return list(zip(cuts, [*cuts[1:], end], strict=True))
+
+
 def replay(
     env: Environment,
     client: Callable[[str], Any],
@@ -56,9 +71,14 @@ def replay(
     now: datetime | None = None,
     wait: bool = True,
     poll_seconds: float = 30,
+    settle_seconds: float | None = None,
     out: Callable[[str], None] = print,
 ) -> str:
-    """Start (or follow) the replay of [start, end) into the ingest rule; returns its final state."""
+    """Replay [start, end) into the ingest rule, window by window; returns the last window's state.
+
+    Between windows it waits ``settle_seconds`` (by default 1.5 buffer intervals, the longest Firehose
+    holds a partition open). Without ``wait`` it starts or follows one window and says what is left.
+    """
     now = now or datetime.now(UTC)
     if not start < end:
         raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
@@ -72,16 +92,54 @@ def replay(
             f"warning: the replay archive keeps {env.replay_window_days} days; events before "
             f"{oldest:%Y-%m-%d %H:%M} UTC are gone from it (make backfill reads what Auth0 still holds)"
         )
+    windows = replay_windows(start, end)
+    if len(windows) > 1:
+        out(
+            f"{len(windows)} windows of at most {REPLAY_WINDOW_HOURS} hours, one after the other, so that Firehose "
+            "never has more event hours open than its active partition limit (500)"
+        )
+    settle = 1.5 * env.buffer_interval_seconds if settle_seconds is None else settle_seconds
     events = client("events")
+    state = ""
+    for number, (window_start, window_end) in enumerate(windows, 1):
+        label = f"[{number}/{len(windows)}] " if len(windows) > 1 else ""
+        state, followed = _replay_window(
+            env, events, window_start, window_end, label=label, wait=wait, poll_seconds=poll_seconds, out=out
+        )
+        if not wait and state not in DONE_STATES:
+            if number < len(windows):
+                out(
+                    f"{len(windows) - number} more window(s) after this one: run the command again once it is done"
+                )
+            return state
+        if followed and number < len(windows):
+            out(f"waiting {settle:.0f} s for Firehose to close this window's partitions before the next")
+            time.sleep(settle)
+    return state
+
+
+def _replay_window(
+    env: Environment,
+    events: Any,
+    start: datetime,
+    end: datetime,
+    *,
+    label: str,
+    wait: bool,
+    poll_seconds: float,
+    out: Callable[[str], None],
+) -> tuple[str, bool]:
+    """Start (or follow) the replay of one window; its final state, and whether it ran in this call."""
     names = env.names
-    bus = partner_bus(env, events)
     name = replay_name(names.prefix, start, end)
     try:
         state = events.describe_replay(ReplayName=name)["State"]
-        out(f"replay {name} was started before ({state}): following it")
+        out(f"{label}replay {name} was started before ({state}): following it")
+        followed = state not in DONE_STATES
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
+        bus = partner_bus(env, events)
         archive_arn = events.describe_archive(ArchiveName=names.replay_archive)["ArchiveArn"]
         bus_arn = events.describe_event_bus(Name=bus)["Arn"]
         rule_arn = events.describe_rule(Name=names.event_rule, EventBusName=bus)["Arn"]
@@ -94,7 +152,8 @@ def replay(
             Destination={"Arn": bus_arn, "FilterArns": [rule_arn]},
         )["State"]
         window = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
-        out(f"replay {name} started ({state}): {window} into {names.event_rule}")
+        out(f"{label}replay {name} started ({state}): {window} into {names.event_rule}")
+        followed = True
     while wait and state not in DONE_STATES:
         time.sleep(poll_seconds)
         described = events.describe_replay(ReplayName=name)
@@ -105,7 +164,7 @@ def replay(
         out(f"  {state}{done}")
     if state == "FAILED":
         raise OperatorError(f"replay {name} failed: see aws events describe-replay --replay-name {name}")
-    return state
+    return state, followed
 
 
 def _share(start: datetime, end: datetime, last: datetime) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -83,6 +83,69 @@ def test_replay_run_again_follows_the_one_already_started() -> None:
     assert said[0].endswith("was started before (RUNNING): following it")
 
 
+def test_a_long_replay_goes_window_by_window_under_the_active_partition_limit() -> None:
+    """Firehose files each event under its hour and sends what passes 500 open hours to errors/
+    (https://docs.aws.amazon.com/firehose/latest/dev/buffering.html): 20 days are replayed as three
+    windows of at most a week, each started once the previous one completed and had time to settle."""
+    env = environment()
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    client, stubber = events_stubber()
+    archive = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
+    bus = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
+    rule = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
+    windows = [(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)),
+               (datetime(2026, 11, 8, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC)),
+               (datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))]  # fmt: skip
+    # The first window was replayed by an earlier run: it is skipped, not replayed again.
+    stubber.add_response(
+        "describe_replay", {"State": "COMPLETED"}, {"ReplayName": replay_name(env.names.prefix, *windows[0])}
+    )
+    for window_start, window_end in windows[1:]:
+        name = replay_name(env.names.prefix, window_start, window_end)
+        stubber.add_client_error("describe_replay", "ResourceNotFoundException", expected_params={"ReplayName": name})
+        stubber.add_response(
+            "describe_archive", {"ArchiveArn": archive}, {"ArchiveName": "auth0-log-archive-dev-replay"}
+        )
+        stubber.add_response("describe_event_bus", {"Arn": bus, "Name": SOURCE}, {"Name": SOURCE})
+        stubber.add_response(
+            "describe_rule", {"Arn": rule}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
+        )
+        stubber.add_response(
+            "start_replay",
+            {"State": "STARTING"},
+            {
+                "ReplayName": name,
+                "Description": ANY,
+                "EventSourceArn": archive,
+                "EventStartTime": window_start,
+                "EventEndTime": window_end,
+                "Destination": {"Arn": bus, "FilterArns": [rule]},
+            },
+        )
+        stubber.add_response("describe_replay", {"State": "COMPLETED"}, {"ReplayName": name})
+    said: list[str] = []
+    state = replay(env, lambda _: client, start, end, now=NOW, poll_seconds=0, settle_seconds=0, out=said.append)
+    assert state == "COMPLETED"
+    stubber.assert_no_pending_responses()
+    assert said[1].startswith("3 windows of at most 168 hours")
+    assert all(end - begin <= timedelta(hours=168) for begin, end in windows)  # 168 event hours < 500 partitions
+    # Settles after each window it followed, before the next; not after a window replayed before, nor the last.
+    assert [line for line in said if line.startswith("waiting")] == [
+        "waiting 0 s for Firehose to close this window's partitions before the next"
+    ]
+
+
+def test_a_long_replay_without_waiting_starts_one_window_and_says_what_is_left() -> None:
+    env = environment()
+    client, stubber = events_stubber()
+    stubber.add_response("describe_replay", {"State": "RUNNING"})
+    said: list[str] = []
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    assert replay(env, lambda _: client, start, end, now=NOW, wait=False, out=said.append) == "RUNNING"
+    stubber.assert_no_pending_responses()
+    assert said[-1] == "2 more window(s) after this one: run the command again once it is done"
+
+
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
@@ -100,7 +163,8 @@ def test_replay_warns_beyond_the_archive_window() -> None:
     client, stubber = events_stubber()
     stubber.add_response("describe_replay", {"State": "COMPLETED"})
     said: list[str] = []
-    replay(environment(), lambda _: client, datetime(2026, 11, 1, tzinfo=UTC), END, now=NOW, out=said.append)
+    start, end = datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC)  # one window
+    replay(environment(), lambda _: client, start, end, now=NOW, out=said.append)
     assert said[0].startswith("warning: the replay archive keeps 14 days; events before 2026-11-13 12:00 UTC")
 
 
