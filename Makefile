@@ -48,7 +48,7 @@ e2e: install
 
 # The configuration tables in the docs come from the declarations in modules/contract/settings.py.
 docs: install
-	$(PIPENV) run python -m modules.contract.validation --docs docs/configuration.md docs/security.md
+	$(PIPENV) run python -m modules.contract.validation --docs docs/*.md
 	$(PIPENV) run python -m ops cost --docs docs/cost.md
 
 lint: install
@@ -130,7 +130,7 @@ review: install
 	$(PIPENV) run python -m ops review --env "$(ENV)"
 
 verify: install
-	$(PIPENV) run python -m ops verify --env "$(ENV)" --within-hours "$(or $(WITHIN_HOURS),24)"
+	$(PIPENV) run python -m ops verify --env "$(ENV)" --within-hours "$(or $(WITHIN_HOURS),24)" $(if $(CANARY),--canary)
 
 # Recovery after an outage (docs/security.md): a window from the replay archive, or the dead-letter queue.
 # make replay ENV=prod FROM=2026-11-20T08:00 TO=2026-11-20T14:00 [NO_WAIT=1]

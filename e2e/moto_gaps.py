@@ -282,6 +282,97 @@ def _patch_test_event_pattern() -> None:
     responses.EventsHandler.test_event_pattern = test_event_pattern
 
 
+# --- Firehose: dynamic partitioning, the delimiter and compression of an extended S3 destination -----
+
+
+def _probe_firehose_partitioning() -> bool:
+    import gzip
+
+    from moto import mock_aws
+
+    with mock_aws():
+        _probe_client("s3").create_bucket(Bucket="probe-firehose")
+        firehose = _probe_client("firehose")
+        firehose.create_delivery_stream(
+            DeliveryStreamName="probe",
+            ExtendedS3DestinationConfiguration=_probe_destination("arn:aws:s3:::probe-firehose"),
+        )
+        firehose.put_record(DeliveryStreamName="probe", Record={"Data": b'{"k": "v"}'})
+        (key,) = [o["Key"] for o in _probe_client("s3").list_objects_v2(Bucket="probe-firehose")["Contents"]]
+        body = _probe_client("s3").get_object(Bucket="probe-firehose", Key=key)["Body"].read()
+        try:
+            return not (key.startswith("p/v/") and gzip.decompress(body) == b'{"k": "v"}\n')
+        except OSError:
+            return True
+
+
+def _probe_destination(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "RoleARN": f"arn:aws:iam::{PROBE_ACCOUNT}:role/probe", "BucketARN": bucket_arn,
+        "Prefix": "p/!{partitionKeyFromQuery:k}/", "ErrorOutputPrefix": "e/", "CompressionFormat": "GZIP",
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [
+            {"Type": "MetadataExtraction", "Parameters": [
+                {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{k: .k}"},
+                {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+            {"Type": "AppendDelimiterToRecord"}]},
+    }  # fmt: skip
+
+
+def _patch_firehose_partitioning() -> None:
+    import gzip
+    import re
+    from collections import defaultdict
+    from datetime import UTC, datetime
+
+    import jq
+    from moto.firehose import models
+    from moto.s3.models import s3_backends
+
+    original = models.FirehoseBackend.put_s3_records
+
+    def put_s3_records(self: Any, delivery_stream_name: str, version_id: str, s3_destination: dict[str, Any],
+                       records: list[dict[str, bytes]]) -> list[dict[str, str]]:  # fmt: skip
+        # Firehose with dynamic partitioning files each record under the prefix its JQ query's keys fill in,
+        # after the processors (AppendDelimiterToRecord), compressed as configured; a record the query cannot
+        # partition goes to the error prefix as partitioning-failed.
+        # https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html
+        processing = s3_destination.get("ProcessingConfiguration") or {}
+        processors = {p["Type"]: {q["ParameterName"]: q["ParameterValue"] for q in p.get("Parameters", [])}
+                      for p in processing.get("Processors", [])}  # fmt: skip
+        if not (s3_destination.get("DynamicPartitioningConfiguration") or {}).get("Enabled") or (
+            "MetadataExtraction" not in processors
+        ):
+            return original(self, delivery_stream_name, version_id, s3_destination, records)
+        query = jq.compile(processors["MetadataExtraction"]["MetadataExtractionQuery"])
+        now = datetime.now(UTC)
+        objects: dict[str, list[bytes]] = defaultdict(list)
+        for record in records:
+            try:
+                keys = query.input_text(record["Data"].decode()).first()
+                prefix = re.sub(
+                    r"!\{partitionKeyFromQuery:(\w+)\}", lambda m, keys=keys: str(keys[m[1]]), s3_destination["Prefix"]
+                )
+            except Exception:  # what Firehose does with any record its query fails on
+                prefix = s3_destination.get("ErrorOutputPrefix", "").replace(
+                    "!{firehose:error-output-type}", "partitioning-failed"
+                )
+                prefix = re.sub(r"!\{timestamp:(\w+)\}", lambda m: now.strftime(
+                    {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H"}[m[1]]), prefix)  # fmt: skip
+            data = record["Data"] + (b"\n" if "AppendDelimiterToRecord" in processors else b"")
+            objects[prefix].append(data)
+        for prefix, parts in objects.items():
+            body = b"".join(parts)
+            name = f"{delivery_stream_name}-{version_id}-{now:%Y-%m-%d-%H-%M-%S}-{models.mock_random.uuid4()}"
+            if s3_destination.get("CompressionFormat") == "GZIP":
+                body, name = gzip.compress(body), f"{name}.gz"
+            bucket = s3_destination["BucketARN"].split(":")[-1]
+            s3_backends[self.account_id][self.partition].put_object(bucket, f"{prefix}{name}", body)
+        return [{"RecordId": str(models.mock_random.uuid4())} for _ in records]
+
+    models.FirehoseBackend.put_s3_records = put_s3_records
+
+
 GAPS: tuple[MotoGap, ...] = (
     MotoGap(
         "partner bus names",
@@ -311,6 +402,14 @@ GAPS: tuple[MotoGap, ...] = (
         "does not implement it and answers nothing; make verify calls it.",
         _probe_test_event_pattern,
         _patch_test_event_pattern,
+    ),
+    MotoGap(
+        "Firehose dynamic partitioning",
+        "Firehose with dynamic partitioning files each record under the prefix its JQ query fills in "
+        "(!{partitionKeyFromQuery:...}), appends the delimiter and compresses the object as configured. moto "
+        "writes every record, as sent, under the prefix's literal text and the hour it received them.",
+        _probe_firehose_partitioning,
+        _patch_firehose_partitioning,
     ),
     MotoGap(
         "conditioned bucket policy statements",

@@ -51,9 +51,12 @@ class OperatorChecks:
             "name": env.auth0.stream_name if env.auth0 else "Amazon EventBridge",
             "sink": {"awsAccountId": env.aws_account_id, "awsRegion": env.aws_region, "awsPartnerEventSource": source},
         })  # fmt: skip
-        # What Firehose would have written this hour: verify then finds fresh objects.
+        # What Firehose would have written this hour: verify then finds fresh objects. The canary goes through
+        # the stream itself, filed by the stream's own JQ query (on a locked bucket where the stack has one).
         self._put_events(s3, bucket, now, "verify")
-        self.command(env, credentials, "verify", "--env", env.name)
+        out = self.command(env, credentials, "verify", "--env", env.name, "--canary")
+        if f"s3://{bucket}/logs/" not in out:
+            raise CommandFailed(f"{env.name}: verify --canary did not find the canary under logs/:\n{out}")
 
         sqs = self.local_aws.client("sqs", env.aws_region, credentials)
         # What EventBridge puts in the dead-letter queue: the event, with its source.

@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--env", help="the environment, as named in the configuration")
         if name == "verify":
             command.add_argument("--within-hours", type=int, default=24, help="newest log object at most this old")
+            command.add_argument(
+                "--canary", action="store_true", help="put a canary record into Firehose; wait until it is in S3"
+            )
         if name == "deploy":
             command.add_argument("--auto-approve", action="store_true", help="do not ask before applying (CI)")
         if name == "redrive":
@@ -134,7 +137,8 @@ def run(args: argparse.Namespace, env: Any) -> int:
         from ops.verify import Verifier, report
 
         auth0 = Auth0Api.from_environment(os.environ, env.auth0.domain if env.auth0 else None)
-        verifier = Verifier(env, session_client(env), within_hours=args.within_hours, auth0=auth0)
+        verifier = Verifier(env, session_client(env), within_hours=args.within_hours, auth0=auth0,
+                            canary=args.canary, progress=lambda line: print(line, flush=True))  # fmt: skip
         checks = aws_errors(verifier.run)
         lines, passed = report(env, checks)
         print("\n".join(lines))

@@ -13,12 +13,22 @@ credentials (assuming the environment's deploy role when it has one):
 8. every alarm is OK (INSUFFICIENT_DATA is reported, and is no failure);
 9. the archive key and the alarm topic's key are enabled (a disabled alarm key silences every alarm);
 10. with Auth0 credentials, the tenant's log stream that feeds the archive is active (paused or
-    suspended: how to resume it, and what to backfill).
+    suspended: how to resume it, and what to backfill);
+11. with ``--canary``: a canary record put into the Firehose stream arrives in the bucket, under its
+    hour, written by Firehose itself. This proves delivery end to end, on a bucket with Object Lock
+    too: S3 requires an integrity header (Content-MD5 or x-amz-checksum-*) on every PutObject to a
+    bucket with a default retention, and AWS's documentation does not say whether Firehose sends one.
+    The canary is an EventBridge-shaped envelope of its own detail-type, without an Auth0 log_id, so
+    the archive's view never shows it; it stays in the archive like any record.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +36,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from modules.contract.naming import LOG_PREFIX
+from modules.contract.naming import ERROR_ROOT, LOG_PREFIX, event_hour
 from modules.contract.settings import Environment
 from ops.auth0_events import SAMPLE_EVENTS, sample_events
 from ops.common import OperatorError, partner_bus
@@ -42,6 +52,19 @@ class Check:
     def line(self) -> str:
         mark = "ok  " if self.passed and not self.warning else "warn" if self.passed else "FAIL"
         return f"  [{mark}] {self.title}: {self.detail}"
+
+
+CANARY_DETAIL_TYPE = "Auth0 log archive canary"
+CANARY_SOURCE = "auth0-log-archive.verify"
+CANARY_POLL_SECONDS = 15
+
+
+def canary_event(env: Environment, sent: datetime, token: str) -> dict[str, Any]:
+    """An envelope shaped like EventBridge's, filed by its time (it has no Auth0 date) and never read as an
+    Auth0 log (no detail.log_id)."""
+    return {"version": "0", "id": f"canary-{token}", "detail-type": CANARY_DETAIL_TYPE, "source": CANARY_SOURCE,
+            "account": env.aws_account_id, "time": f"{sent:%Y-%m-%dT%H:%M:%SZ}", "region": env.aws_region,
+            "resources": [], "detail": {"canary": token, "sent_by": "python -m ops verify --canary"}}  # fmt: skip
 
 
 class CheckFailed(Exception):
@@ -60,6 +83,10 @@ class Verifier:
         within_hours: int = 24,
         events: list[dict[str, Any]] | None = None,
         auth0: Any = None,
+        canary: bool = False,
+        canary_wait_seconds: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.env = env
         self.auth0 = auth0  # ops.auth0_api.Auth0Api, or None without Auth0 credentials
@@ -71,6 +98,13 @@ class Verifier:
         self.names = env.names
         self.source: str | None = env.auth0_event_source
         self.pattern: str | None = None
+        self.canary = canary
+        # Firehose writes within its buffering interval, up to 1.5 times it with dynamic partitioning.
+        self.canary_wait_seconds = (
+            1.5 * env.buffer_interval_seconds + 120 if canary_wait_seconds is None else canary_wait_seconds
+        )
+        self.sleep = sleep
+        self.progress = progress
 
     def run(self) -> list[Check]:
         checks = [
@@ -79,6 +113,7 @@ class Verifier:
             (f"rule {self.names.event_rule}", self.check_rule),
             ("EventBridge TestEventPattern with the sample Auth0 events", self.check_pattern),
             (f"Firehose stream {self.names.delivery_stream}", self.check_stream),
+            *([("a canary record through Firehose into the bucket", self.check_canary)] if self.canary else []),
             (f"objects in the last {self.within_hours} h", self.check_objects),
             (f"dead-letter queue {self.names.dead_letter_queue}", self.check_dead_letters),
             ("alarms", self.check_alarms),
@@ -172,6 +207,60 @@ class Verifier:
             )
         self.newest = newest["LastModified"]
         return f"newest s3://{bucket}/{newest['Key']} at {newest['LastModified']:%Y-%m-%d %H:%M} UTC", False
+
+    def check_canary(self) -> tuple[str, bool]:
+        bucket, s3 = self.names.archive_bucket, self.client("s3")
+        token = uuid.uuid4().hex
+        sent = datetime.now(UTC)
+        event = canary_event(self.env, sent, token)
+        self.client("firehose").put_record(
+            DeliveryStreamName=self.names.delivery_stream, Record={"Data": json.dumps(event).encode()}
+        )
+        hour = f"{LOG_PREFIX}{event_hour(event['time'])}/"
+        started, seen = time.monotonic(), set()
+        while True:
+            for prefix in (hour, ERROR_ROOT):
+                if key := self._find_canary(s3, bucket, prefix, token, since=sent - timedelta(minutes=1), seen=seen):
+                    waited = time.monotonic() - started
+                    if prefix == ERROR_ROOT:
+                        raise CheckFailed(f"Firehose filed the canary under s3://{bucket}/{key}, not {hour}: see the "
+                                          f"Firehose error log {self.names.firehose_log_group}")  # fmt: skip
+                    return f"Firehose wrote it to s3://{bucket}/{key} within {waited:.0f} s{self._lock(s3)}", False
+            waited = time.monotonic() - started
+            if waited >= self.canary_wait_seconds:
+                raise CheckFailed(
+                    f"no canary under s3://{bucket}/{hour} after {waited:.0f} s: Firehose is not writing to the "
+                    f"bucket. See the Firehose error log {self.names.firehose_log_group}"
+                    f"{self._lock(s3)}; events meanwhile are in the replay archive (make replay)"
+                )
+            self.progress(f"  waiting for the canary: {waited:.0f} s of at most {self.canary_wait_seconds:.0f} s")
+            self.sleep(CANARY_POLL_SECONDS)
+
+    @staticmethod
+    def _find_canary(s3: Any, bucket: str, prefix: str, token: str, *, since: datetime, seen: set[str]) -> str | None:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if item["Key"] in seen or item["LastModified"] < since:
+                    continue
+                seen.add(item["Key"])
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                with contextlib.suppress(OSError):  # an uncompressed object stays as it is
+                    body = gzip.decompress(body)
+                if token.encode() in body:
+                    return item["Key"]
+        return None
+
+    def _lock(self, s3: Any) -> str:
+        """The bucket's default retention, which makes S3 demand an integrity header on each PutObject."""
+        try:
+            rule = s3.get_object_lock_configuration(Bucket=self.names.archive_bucket)["ObjectLockConfiguration"]
+        except ClientError:
+            return " (no Object Lock)"
+        retention = rule.get("Rule", {}).get("DefaultRetention")
+        if not retention:
+            return " (no Object Lock default retention)"
+        return (f", on a bucket with Object Lock ({retention['Mode']}, {retention.get('Days', retention.get('Years'))} "
+                f"{'days' if 'Days' in retention else 'years'}): S3 takes Firehose's writes")  # fmt: skip
 
     def check_dead_letters(self) -> tuple[str, bool]:
         sqs = self.client("sqs")

@@ -233,3 +233,96 @@ def test_a_paused_or_suspended_stream_fails_with_how_to_resume_and_what_to_backf
         "dashboard, Monitoring → Streams, or PATCH /api/v2/log-streams/lst_0000000000012345 with "
         '{"status": "active"}), then make backfill ENV=dev FROM=2026-11-26T14:00'
     ) in lines
+
+
+# --- the canary: a record through Firehose into the bucket (moto; its Firehose files by partition key as
+# AWS does, through the harness's patch for that gap) -------------------------------------------------
+
+
+def deployed_stream(query: str, bucket: str = "auth0-log-archive-dev-111111111111", *, lock: bool = False) -> None:
+    """The bucket and a DirectPut stream with the stack's own S3 layout, JQ query and processors."""
+    from modules.constructs.delivery_stream import ERROR_OUTPUT_PREFIX, RECORD_PREFIX
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for name in {bucket, "auth0-log-archive-dev-111111111111"}:
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=lock)
+    if lock:
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}}})  # fmt: skip
+    boto3.client("firehose", region_name="us-east-1").create_delivery_stream(
+        DeliveryStreamName="auth0-log-archive-dev",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::111111111111:role/auth0-log-archive-dev-firehose",
+            "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": RECORD_PREFIX, "ErrorOutputPrefix": ERROR_OUTPUT_PREFIX,
+            "CompressionFormat": "GZIP", "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": [
+                {"Type": "MetadataExtraction", "Parameters": [
+                    {"ParameterName": "MetadataExtractionQuery", "ParameterValue": query},
+                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+                {"Type": "AppendDelimiterToRecord"}]},
+        },
+    )  # fmt: skip
+
+
+@pytest.fixture
+def moto_firehose(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from moto import mock_aws
+
+    from e2e.moto_gaps import GAPS, patch_moto
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "test")
+    list(patch_moto(tuple(g for g in GAPS if g.name == "Firehose dynamic partitioning")))
+    with mock_aws():
+        yield lambda service: boto3.client(service, region_name="us-east-1")
+
+
+def canary(client: Any, **options: Any) -> str:
+    verifier = Verifier(environment(), client, canary=True, sleep=lambda _: None, **options)
+    return verifier.check_canary()[0]
+
+
+def test_the_canary_goes_through_firehose_under_its_hour_on_a_locked_bucket(moto_firehose: Any) -> None:
+    from modules.contract.naming import EVENT_HOUR_QUERY
+
+    deployed_stream(EVENT_HOUR_QUERY, lock=True)
+    before = datetime.now(UTC)
+    detail = canary(moto_firehose)
+    after = datetime.now(UTC)
+    # Filed by the stream's own query under the hour it was sent (EventBridge's time: it has no Auth0 date).
+    hours = {f"logs/{t:%Y/%m/%d/%H}/" for t in (before, after)}
+    assert any(f"s3://auth0-log-archive-dev-111111111111/{h}" in detail for h in hours), detail
+    assert detail.endswith("on a bucket with Object Lock (GOVERNANCE, 30 days): S3 takes Firehose's writes")
+    (item,) = boto3.client("s3", region_name="us-east-1").list_objects_v2(
+        Bucket="auth0-log-archive-dev-111111111111")["Contents"]  # fmt: skip
+    import gzip
+
+    body = gzip.decompress(boto3.client("s3", region_name="us-east-1").get_object(
+        Bucket="auth0-log-archive-dev-111111111111", Key=item["Key"])["Body"].read())  # fmt: skip
+    envelope = json.loads(body)
+    assert envelope["detail-type"] == "Auth0 log archive canary" and "log_id" not in envelope["detail"]
+
+
+def test_a_canary_that_never_arrives_fails_and_says_where_to_look(moto_firehose: Any) -> None:
+    from modules.contract.naming import EVENT_HOUR_QUERY
+    from ops.verify import CheckFailed
+
+    deployed_stream(EVENT_HOUR_QUERY, bucket="somewhere-else")  # what a redirected stream does
+    with pytest.raises(CheckFailed, match=r"no canary under s3://auth0-log-archive-dev-111111111111/logs/") as failed:
+        canary(moto_firehose, canary_wait_seconds=0)
+    assert "/auth0-log-archive-dev/firehose" in str(failed.value) and "make replay" in str(failed.value)
+
+
+def test_a_canary_filed_under_errors_fails(moto_firehose: Any) -> None:
+    from ops.verify import CheckFailed
+
+    deployed_stream("{dt: .detail.data.date | ascii_downcase}")  # a query that fails on the canary
+    with pytest.raises(CheckFailed, match=r"Firehose filed the canary under s3://[^ ]+/errors/partitioning-failed/"):
+        canary(moto_firehose, canary_wait_seconds=0)
+
+
+def test_the_canary_is_only_sent_when_asked_for() -> None:
+    stubs = Stubs()
+    healthy(stubs)
+    titles = [c.title for c in Verifier(environment(), stubs, now=NOW, auth0=Auth0Streams()).run()]
+    assert not any("canary" in t for t in titles)  # and no firehose.put_record: the Stubber would refuse it
