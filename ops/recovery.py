@@ -108,9 +108,7 @@ def replay(
         )
         if not wait and state not in DONE_STATES:
             if number < len(windows):
-                out(
-                    f"{len(windows) - number} more window(s) after this one: run the command again once it is done"
-                )
+                out(f"{len(windows) - number} more window(s) after this one: run the command again once it is done")
             return state
         if followed and number < len(windows):
             out(f"waiting {settle:.0f} s for Firehose to close this window's partitions before the next")

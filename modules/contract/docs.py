@@ -6,16 +6,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from modules.contract.faults import fault_table
+from modules.contract.athena_table import NAMED_QUERIES, VIEW_COLUMNS
+from modules.contract.faults import fault_table, threat_table
+from modules.contract.naming import ALARM_REPORTS, WATCHES, detector_table
 from modules.contract.settings import AUTH0_SETTINGS, SETTINGS, settings_table
 
 GENERATED_TABLES: dict[str, Callable[[], str]] = {
     "settings": lambda: settings_table(SETTINGS),
     "auth0": lambda: settings_table(AUTH0_SETTINGS),
     "faults": fault_table,
+    "threats": threat_table,
+    "detectors": detector_table,
 }
 SOURCES = {"settings": "modules/contract/settings.py", "auth0": "modules/contract/settings.py",
-           "faults": "modules/contract/faults.py"}  # fmt: skip
+           "faults": "modules/contract/faults.py", "threats": "modules/contract/faults.py",
+           "detectors": "modules/contract/naming.py"}  # fmt: skip
+# Counts and lists written in running text: <!-- name -->value<!-- /name -->.
+GENERATED_VALUES: dict[str, Callable[[], str]] = {
+    "named-queries": lambda: str(len(NAMED_QUERIES)),
+    "metric-alarms": lambda: str(len(ALARM_REPORTS)),
+    "watch-rules": lambda: str(len(WATCHES)),
+    "view-columns": lambda: ", ".join(f"`{name}`" for name, _, _ in VIEW_COLUMNS),
+}
 
 
 def with_generated_tables(text: str) -> str:
@@ -27,4 +39,6 @@ def with_generated_tables(text: str) -> str:
             re.DOTALL,
         )
         text = block.sub(lambda match, render=render: match[1] + render() + match[2], text)
+    for name, value in GENERATED_VALUES.items():
+        text = re.sub(rf"(<!-- {name} -->).*?(<!-- /{name} -->)", lambda m, v=value: m[1] + v() + m[2], text)
     return text

@@ -31,9 +31,11 @@ REPLAY = "the replay archive (EventBridge's own key), `replay_window_days`"
 FAULTS: tuple[Fault, ...] = (
     Fault(
         "Archive key disabled or scheduled for deletion",
-        ("key-changes", "delivery-failing", "target-retrying", "delivery-delayed"),
+        ("key-changes", "target-failing", "events-dead-lettered", "delivery-failing"),
         MINUTES,
-        "Firehose retries S3 for 24 h; EventBridge retries 24 h, then the DLQ (SSE-SQS, 14 d); " + REPLAY,
+        "Firehose cannot encrypt its stream: it refuses EventBridge's records with a KMS error, which EventBridge "
+        "does not retry, so events go to the DLQ (SSE-SQS, 14 d) at once; what Firehose held retries S3 for "
+        "24 h; " + REPLAY,
         "`EnableKey` or `CancelKeyDeletion` (an administrator role), then `make redrive` and "
         "`make replay FROM=… TO=…` over the outage",
         "nothing, if repaired within the replay window",
@@ -155,6 +157,89 @@ FAULTS: tuple[Fault, ...] = (
 )
 
 DETECTORS = frozenset(ALARM_SUFFIXES) | frozenset(WATCHES) | {VERIFY}
+
+
+@dataclass(frozen=True)
+class Threat:
+    """Who could lose or hide archived events, what stops them, and what reports them."""
+
+    principal: str
+    can: str
+    stopped_by: str
+    reported_by: tuple[str, ...]  # alarm suffixes, watch names or VERIFY
+    within: str
+
+
+ADMINS = "`archive_admin_role_arns` (by default the deploy role)"
+THREATS: tuple[Threat, ...] = (
+    Threat(
+        "Anyone in the account with S3 permissions (a leaked key, a careless script)",
+        "delete or overwrite archived objects",
+        "the bucket policy denies `DeleteObject` and `DeleteObjectVersion` under `logs/` and `errors/` to all but "
+        f"{ADMINS} (to everyone, without such roles); versioning keeps an overwritten version 30 days; Object "
+        "Lock, if set, refuses both",
+        ("objects-deleted",),
+        MINUTES,
+    ),
+    Threat(
+        "The same principal",
+        "loosen the bucket: its policy, lifecycle, versioning, encryption, object lock, notification, "
+        "replication, public access block, logging or ownership",
+        f"the bucket policy denies those actions to all but {ADMINS}",
+        ("bucket-changes",),
+        MINUTES,
+    ),
+    Threat(
+        "An administrator role, or IAM through the account principal of the key policy",
+        "disable a key, schedule its deletion, change its policy",
+        "a 30-day deletion window; `prevent_destroy`; KMS's own lockout check",
+        ("key-changes", "target-failing", "events-dead-lettered"),
+        MINUTES,
+    ),
+    Threat(
+        "Anyone with EventBridge permissions",
+        "disable, delete or redirect the ingest rule, remove its target, delete the partner bus or the replay archive",
+        "the replay archive records the bus, not the rule; the DLQ holds what the target refused",
+        ("ingest-changes", "no-events"),
+        MINUTES,
+    ),
+    Threat(
+        "Anyone with Firehose permissions",
+        "redirect the stream to another bucket, stop its encryption, delete it",
+        "EventBridge's DLQ and the replay archive hold the events",
+        ("delivery-changes", "events-dead-lettered", "no-events"),
+        MINUTES,
+    ),
+    Threat(
+        "Anyone with CloudWatch or SNS permissions",
+        "delete or silence the alarms, unsubscribe the e-mail, change or delete the alarm topic",
+        f"the topic policy denies deleting or changing the topic to all but {ADMINS}",
+        ("alarm-changes", VERIFY),
+        MINUTES,
+    ),
+    Threat(
+        "An Auth0 tenant administrator",
+        "pause or delete the log stream, or filter it",
+        "Auth0 keeps its own logs 1 to 30 days: `make backfill` copies in what the archive lacks",
+        ("no-events", VERIFY),
+        "`no_events_alarm_hours`",
+    ),
+    Threat(
+        "The AWS account's root user",
+        "anything, including deleting the bucket policy",
+        "nothing in the account: keep root credentials locked away (MFA, no access keys); an organization SCP",
+        ("bucket-changes", "objects-deleted"),
+        MINUTES,
+    ),
+)
+
+
+def threat_table() -> str:
+    rows = ["| principal | can | what stops it | what reports it | within |", "|---|---|---|---|---|"]
+    for t in THREATS:
+        detectors = ", ".join(f"`{d}`" if d != VERIFY else d for d in t.reported_by)
+        rows.append(f"| {t.principal} | {t.can} | {t.stopped_by} | {detectors} | {t.within} |")
+    return "\n".join(rows)
 
 
 def fault_table() -> str:

@@ -120,22 +120,43 @@ class Names:
         return names + [AwsName("cloudwatch alarm", name) for name in self.alarms.values()]
 
 
-# The alarms modules/constructs/alarms.py creates, by suffix (tests/test_alarms.py keeps the two in step).
-ALARM_SUFFIXES = (
-    "target-failing", "target-retrying", "events-dead-lettered", "dead-letter-failing",
-    "dead-letter-queue-not-empty", "delivery-delayed", "delivery-failing", "partitions-exceeded", "no-events",
-)  # fmt: skip
+# The metric alarms modules/constructs/alarms.py creates, by suffix, with what each reports
+# (tests/test_alarms.py keeps the two in step; docs/security.md lists them from here).
+ALARM_REPORTS = {
+    "target-failing": "EventBridge gave up delivering events to Firehose (after its retries, or at once on an "
+    "error it does not retry)",
+    "target-retrying": "EventBridge has been retrying Firehose for 15 minutes",
+    "events-dead-lettered": "events went to the dead-letter queue",
+    "dead-letter-failing": "EventBridge could not put events into the dead-letter queue",
+    "dead-letter-queue-not-empty": "events wait in the dead-letter queue",
+    "delivery-delayed": "Firehose holds records older than `delivery_delay_alarm_seconds`",
+    "delivery-failing": "Firehose fails to write objects to the bucket",
+    "partitions-exceeded": "Firehose had more event hours open than its active partition limit (records went to "
+    "`errors/`)",
+    "no-events": "no Auth0 event arrived for `no_events_alarm_hours`",
+}
+ALARM_SUFFIXES = tuple(ALARM_REPORTS)
 
-# What the watch rules report (modules/constructs/alarms.py), as it happens.
-WATCHES = (
-    "key-changes",  # the keys disabled, scheduled for deletion, their policy or rotation changed
-    "bucket-changes",  # the archive bucket's policy, lifecycle, versioning, encryption, lock, notification, ...
-    "objects-deleted",  # archived objects deleted by a request (not by the lifecycle)
-    "errors-written",  # records Firehose could not file (processing failed, too many partitions)
-    "ingest-changes",  # the ingest rule, its targets, the partner bus, the replay archive
-    "delivery-changes",  # the Firehose stream redirected or deleted
-    "alarm-changes",  # the alarms deleted or silenced, the topic's subscription or policy changed
-)
+# What the watch rules report (modules/constructs/alarms.py) on the default bus, as it happens.
+WATCHES = {
+    "key-changes": "a key disabled, scheduled for deletion, its policy or rotation changed",
+    "bucket-changes": "the archive bucket's policy, lifecycle, versioning, encryption, object lock, notification, "
+    "replication, public access block, logging or ownership changed",
+    "objects-deleted": "archived objects deleted by a request (a version, or a delete marker), not by the lifecycle",
+    "errors-written": "records Firehose could not file, written under `errors/`",
+    "ingest-changes": "the ingest rule disabled, deleted or changed, its targets changed, the partner bus "
+    "deleted, the replay archive deleted or changed",
+    "delivery-changes": "the Firehose stream's destination or encryption changed, or the stream deleted",
+    "alarm-changes": "alarms deleted, silenced or changed; the topic's policy or subscription changed",
+}
+
+
+def detector_table() -> str:
+    """docs/security.md: every alarm and watch of a stack, from the declarations above."""
+    rows = ["| alarm or watch | kind | reports |", "|---|---|---|"]
+    rows += [f"| `{name}` | metric alarm | {what} |" for name, what in ALARM_REPORTS.items()]
+    rows += [f"| `{name}` | watch rule | {what} |" for name, what in WATCHES.items()]
+    return "\n".join(rows)
 
 
 # Where events are in the archive bucket: logs/YYYY/MM/DD/HH/, the UTC hour the event *happened*, so
