@@ -31,7 +31,7 @@ CDKTN_PIPFILE := $(CURDIR)/tools/cdktn/Pipfile
 CDKTN_PYTHON := $(CURDIR)/tools/cdktn/.venv/bin/python
 CDKTN_SYNCED := $(CURDIR)/tools/cdktn/.venv/.synced
 
-.PHONY: synth test e2e docs lint cdktn bench scan cost cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
+.PHONY: synth test e2e docs lint cdktn bench scan cost query cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
 
 synth: install $(if $(filter cdktn,$(ENGINE)),cdktn)
 	$(if $(filter cdktn,$(ENGINE)),$(CDKTN_PYTHON),$(PIPENV) run python) main.py
@@ -151,6 +151,11 @@ backfill: install
 	  $(if $(DRY_RUN),--dry-run)
 
 # make cost EVENTS_PER_DAY=1000000 [ENV=prod] [PLOT=cost.png]
+# A named Athena query run locally (DuckDB) on archive objects: make query Q=<name> FROM=… [TO=…] [DIR=…] [ARGS="…"]
+query: install
+	$(PIPENV) run python -m ops query --name "$(Q)" --from "$(FROM)" $(if $(TO),--to "$(TO)") \
+	  $(if $(DIR),--dir "$(DIR)") $(ARGS)
+
 cost: install
 	$(PIPENV) run python -m ops cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \
 	  $(if $(ENV),--env "$(ENV)") $(if $(PLOT),--plot "$(PLOT)")

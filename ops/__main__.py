@@ -10,6 +10,7 @@
   backfill  copies into the archive the Auth0 logs it is missing (Auth0 still holds 1 to 30 days)
   restore   restores a window of the archive from Glacier so that Athena reads it (or reports where it stands)
   cost      what each environment costs per month (python -m ops cost --help)
+  query     runs a named Athena query locally on archive objects (python -m ops query --help)
 
 Only the contract is imported here: a command that needs a synth runs main.py.
 """
@@ -90,6 +91,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["query"]:
+        from ops.local_athena import main as query
+
+        try:
+            return query(argv[1:])
+        except OperatorError as error:
+            return fail(error)
     if argv[:1] == ["cost"]:
         from ops.cost import main as cost
 

@@ -93,3 +93,29 @@ def test_the_deduplicating_view_is_stored_as_athena_stores_views(prod: dict) -> 
     assert [(c["name"], c["type"]) for c in definition["columns"]] == [(n, p) for n, _, p in VIEW_COLUMNS]
     glue_columns = [(c["name"], c["type"]) for c in view["storage_descriptor"]["columns"]]
     assert glue_columns == [(n, h) for n, h, _ in VIEW_COLUMNS]
+    # Both ways: each Presto type of the view's text is the Glue column's Hive type, and back.
+    presto = dict((c["name"], c["type"]) for c in definition["columns"])
+    for name, hive in glue_columns:
+        assert hive_of(presto[name]) == hive and presto_of(hive) == presto[name], name
+    # A view's storage descriptor without SerDe info fails every query on it (HIVE_METASTORE_ERROR).
+    assert view["storage_descriptor"]["ser_de_info"]
+
+
+def hive_of(presto: str) -> str:
+    """Athena's Presto type as the Glue (Hive) catalog names it: varchar is string, timestamp(3) timestamp,
+    row(...) struct<...>."""
+    import re
+
+    if presto.startswith("row("):
+        fields = re.findall(r"(\w+) (\w+(?:\(\d+\))?)", presto[4:-1])
+        return "struct<" + ",".join(f"{n}:{hive_of(t)}" for n, t in fields) + ">"
+    return {"varchar": "string", "timestamp(3)": "timestamp", "boolean": "boolean"}[presto]
+
+
+def presto_of(hive: str) -> str:
+    import re
+
+    if hive.startswith("struct<"):
+        fields = re.findall(r"(\w+):(\w+)", hive[7:-1])
+        return "row(" + ", ".join(f"{n} {presto_of(t)}" for n, t in fields) + ")"
+    return {"string": "varchar", "timestamp": "timestamp(3)", "boolean": "boolean"}[hive]

@@ -18,20 +18,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import jq
 import pytest
 import sqlglot
 
 from modules.contract.athena_table import (
     CATEGORIES,
-    DATA_FIELDS,
     GROUPS,
     NAMED_QUERIES,
     PARTITION,
     TABLE,
     VIEW,
-    VIEW_SQL,
 )
 from modules.contract.naming import EVENT_HOUR_QUERY
 
@@ -67,11 +64,26 @@ class Corpus:
 
     @staticmethod
     def when(event: dict[str, Any]) -> datetime:
-        return datetime.fromisoformat(event["detail"]["data"]["date"].replace("Z", "+00:00"))
+        """Auth0's date, else EventBridge's time (the corpus's dates are all well formed or absent)."""
+        moment = event["detail"]["data"].get("date") or event["time"]
+        return datetime.fromisoformat(moment.replace("Z", "+00:00")).replace(microsecond=0) + timedelta(
+            milliseconds=int(moment[20:23]) if moment[19:20] == "." else 0
+        )
 
     def within(self, hours: int, codes: set[str] | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.events if NOW - timedelta(hours=hours) <= self.when(e) <= NOW
+        """The events of the window a query is given: the hour ``hours`` ago to the current hour, whole."""
+        first = hour_of(NOW - timedelta(hours=hours))
+        return [e for e in self.events if first <= self.when(e) < hour_of(NOW) + timedelta(hours=1)
                 and (codes is None or e["detail"]["data"]["type"] in codes)]  # fmt: skip
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def window(hours: int) -> tuple[str, str]:
+    """The execution parameters of the window: the first hour and the hour after the last, as dt spells them."""
+    return f"{hour_of(NOW - timedelta(hours=hours)):%Y/%m/%d/%H}", f"{hour_of(NOW) + timedelta(hours=1):%Y/%m/%d/%H}"
 
 
 def build_corpus() -> Corpus:
@@ -83,9 +95,20 @@ def build_corpus() -> Corpus:
             user_id, user_name = rng.choice(users)
             corpus.add(code, timedelta(minutes=rng.randrange(1, 40 * 24 * 60)), user_id=user_id, user_name=user_name,
                        ip=f"198.51.100.{rng.randrange(1, 6)}", client_name=rng.choice(["Portal", "Mobile"]))  # fmt: skip
-    # Edges of "last 24 hours": just inside, just outside, and earlier in the hour the window starts in.
-    for minutes, ip in ((24 * 60 - 5, "192.0.2.10"), (24 * 60 + 5, "192.0.2.11"), (24 * 60 + 50, "192.0.2.12")):
-        corpus.add("fp", timedelta(minutes=minutes), ip=ip, user_name="edge@example.com")
+    # Edges of a 24-hour window: the first minute of its first hour, the last minute before it.
+    first = hour_of(NOW - timedelta(hours=24))
+    for moment, ip in ((first + timedelta(minutes=1), "192.0.2.10"), (first - timedelta(minutes=1), "192.0.2.11")):
+        corpus.add("fp", NOW - moment, ip=ip, user_name="edge@example.com")
+    # Events without an Auth0 date are read at EventBridge's time (and their copies collapse, the same hour).
+    for n in range(3):
+        event = corpus.add("fp", timedelta(hours=2, minutes=n), ip="192.0.2.70", user_name=f"nodate{n}@example.com")
+        del event["detail"]["data"]["date"]
+    # User names as Auth0 compares them: case does not matter, an empty one is no account.
+    for name in ("Alice@X.com", "alice@x.com", "ALICE@x.com", "", "  "):
+        corpus.add("fu", timedelta(hours=5), ip="192.0.2.80", user_name=name)
+    # Every MFA code, once each.
+    for n, code in enumerate(sorted(GROUPS["mfa"])):
+        corpus.add(code, timedelta(hours=30, minutes=n), user_id="auth0|1", ip="198.51.100.9")
     # A burst and a spray from one IP each, in one 5-minute bucket, then a success from the sprayer.
     base = timedelta(hours=3, minutes=7)
     for n in range(12):
@@ -98,6 +121,9 @@ def build_corpus() -> Corpus:
         details = {"request": {"method": method, "path": path, "auth": {"strategy": "jwt", "user": {"user_id": f"admin|{n % 2}"}}},
                    "response": {"statusCode": 200}}  # fmt: skip
         corpus.add("sapi" if n < 3 else "fapi", timedelta(days=n + 1), details=json.dumps(details), client_id="mgmt")
+    # details.request.auth.user is an object in most records, a plain string in some (both occur).
+    details = {"request": {"method": "POST", "path": "/api/v2/roles", "auth": {"strategy": "jwt", "user": "admin|9"}}}
+    corpus.add("sapi", timedelta(days=2, hours=3), details=json.dumps(details), client_id="mgmt")
     return corpus
 
 
@@ -119,32 +145,15 @@ def file_as_firehose(corpus: Corpus, root: Path) -> None:
         path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
 
 
-DUCK_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN"}
-
-
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, Corpus]:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Corpus]:
+    """make query's engine (ops/local_athena.py: the table as Athena reads it, the view) over the corpus."""
+    from ops.local_athena import connect
+
     root = tmp_path_factory.mktemp("archive")
     corpus = build_corpus()
     file_as_firehose(corpus, root)
-    db = duckdb.connect()
-    db.execute("SET TimeZone = 'UTC'")
-    data = ", ".join(f'"{name}" {DUCK_TYPES[kind]}' for name, kind in DATA_FIELDS)
-    columns = {"version": "VARCHAR", "id": "VARCHAR", "detail-type": "VARCHAR", "source": "VARCHAR",
-               "account": "VARCHAR", "time": "VARCHAR", "region": "VARCHAR", "resources": "VARCHAR[]",
-               "detail": f'STRUCT("log_id" VARCHAR, "data" STRUCT({data}))'}  # fmt: skip
-    # The table as Athena reads it: the partition from the path, "$path", a bad line as a row of NULLs.
-    db.execute(f"""CREATE VIEW {TABLE} AS
-        SELECT version, id, "detail-type" AS detail_type, source, account, "time", region, resources, detail,
-               regexp_extract(filename, 'logs/([0-9/]{{13}})/', 1) AS {PARTITION}, filename AS "$path"
-        FROM read_json('{root}/logs/*/*/*/*/*.gz', format = 'newline_delimited', columns = {duck_struct(columns)},
-                       filename = true, ignore_errors = true)""")  # fmt: skip
-    db.execute(f"CREATE VIEW {VIEW} AS {to_sql(VIEW_SQL)}")
-    return db, corpus
-
-
-def duck_struct(columns: dict[str, str]) -> str:
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    return connect(root), corpus
 
 
 def run(engine: Any, name: str, *parameters: str) -> list[tuple]:
@@ -155,8 +164,9 @@ def run(engine: Any, name: str, *parameters: str) -> list[tuple]:
 
 
 def normal(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    if isinstance(value, datetime):  # the view's event_time is a UTC timestamp without a zone
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
     return value
 
 
@@ -200,7 +210,7 @@ def expect_failed_logins_by_ip(corpus: Corpus) -> list[tuple]:
     by_ip: dict[str, list] = defaultdict(list)
     for e in corpus.within(24, FAIL):
         by_ip[d(e, "ip")].append(e)
-    rows = [(ip, len(es), len({d(e, "user_name") for e in es if d(e, "user_name")}),
+    rows = [(ip, len(es), len({d(e, "user_name").strip().lower() for e in es if (d(e, "user_name") or "").strip()}),
              min(at(e) for e in es), max(at(e) for e in es)) for ip, es in by_ip.items()]  # fmt: skip
     return sorted(rows, key=lambda r: (-r[1], r[0]))[:100]
 
@@ -228,7 +238,8 @@ def expect_management(corpus: Corpus) -> list[tuple]:
     groups: dict[tuple, list] = defaultdict(list)
     for e in corpus.within(720, group("management.success", "management.fail")):
         details = json.loads(d(e, "details") or "{}").get("request", {})
-        key = (details.get("auth", {}).get("user", {}).get("user_id"), details.get("auth", {}).get("strategy"),
+        user = details.get("auth", {}).get("user")
+        key = (user.get("user_id") if isinstance(user, dict) else user, details.get("auth", {}).get("strategy"),
                d(e, "client_id"), d(e, "type"), details.get("method"), details.get("path"))  # fmt: skip
         groups[key].append(e)
     rows = [(*k, len(es), max(at(e) for e in es)) for k, es in groups.items()]
@@ -259,37 +270,37 @@ def expect_spraying(corpus: Corpus) -> list[tuple]:
     for e in corpus.within(24, FAIL):
         second = int(Corpus.when(e).timestamp())
         buckets[(d(e, "ip"), normal(datetime.fromtimestamp(second // 300 * 300, UTC)))].append(e)
-    rows = [(ip, b, len(es), len({(d(e, "user_name") or "").lower() for e in es if d(e, "user_name")}))
+    rows = [(ip, b, len(es), len({d(e, "user_name").strip().lower() for e in es if (d(e, "user_name") or "").strip()}))
             for (ip, b), es in buckets.items()]  # fmt: skip
     return sorted([r for r in rows if r[2] >= 10 or r[3] >= 10], key=lambda r: (r[1], r[0]))
 
 
 CASES: dict[str, tuple[tuple[str, ...], Callable[[Corpus], list[tuple]]]] = {
-    "failed-logins-by-ip-last-24h": ((), expect_failed_logins_by_ip),
-    "logins-per-application-and-connection-per-day": ((), lambda c: sorted(
+    "failed-logins-by-ip": (window(24), expect_failed_logins_by_ip),
+    "logins-per-application-and-connection-per-day": (window(720), lambda c: sorted(
         expect_logins_per_day(c), key=lambda r: (tuple(-ord(ch) for ch in r[0]), -r[3], r[1], r[2]))),
-    "blocks-and-breached-passwords": ((), lambda c: rows_of(c, 720, group("blocks", "breached_passwords"), (
+    "blocks-and-breached-passwords": (window(720), lambda c: rows_of(c, 720, group("blocks", "breached_passwords"), (
         "event_time", "type", "description", "ip", "user_name", "user_id"), newest_first=True)),
-    "management-api-by-actor": ((), expect_management),
-    "events-of-one-user": (("auth0|2",), lambda c: [
+    "management-api-by-actor": (window(720), expect_management),
+    "events-of-one-user": ((*window(720), "auth0|2"), lambda c: [
         r[:-1] for r in rows_of(c, 720, None, ("event_time", "type", "description", "ip", "client_name", "user_agent", "user_id"))
         if r[-1] == "auth0|2"]),
-    "events-of-one-user-name": (("BO@example.com",), lambda c: [
+    "events-of-one-user-name": ((*window(720), " BO@example.com"), lambda c: [
         r[:-1] for r in rows_of(c, 720, None, ("event_time", "type", "description", "ip", "user_id", "user_name"))
-        if (r[-1] or "").lower() == "bo@example.com"]),
-    "events-of-one-ip": (("198.51.100.3",), lambda c: [
-        r[:-1] for r in rows_of(c, 10**6, None, ("event_time", "type", "description", "user_name", "user_id", "client_name", "ip"))
+        if (r[-1] or "").strip().lower() == "bo@example.com"]),
+    "events-of-one-ip": ((*window(720), "198.51.100.3"), lambda c: [
+        r[:-1] for r in rows_of(c, 720, None, ("event_time", "type", "description", "user_name", "user_id", "client_name", "ip"))
         if r[-1] == "198.51.100.3"]),
-    "login-after-failures-by-ip": ((), lambda c: expect_after_failures(c, lambda e: d(e, "ip"), by_user=False)),
-    "login-after-failures-by-user": ((), lambda c: expect_after_failures(
-        c, lambda e: (d(e, "user_name") or "").lower() or None, by_user=True)),
-    "password-spraying-and-bursts": ((), expect_spraying),
-    "mfa-events": ((), lambda c: rows_of(c, 7 * 24, group("mfa"), ("event_time", "type", "description", "user_id", "ip"))),
-    "password-and-email-changes": ((), lambda c: rows_of(c, 720, group("password_and_email_changes"), (
+    "login-after-failures-by-ip": (window(168) * 2, lambda c: expect_after_failures(c, lambda e: d(e, "ip"), by_user=False)),
+    "login-after-failures-by-user": (window(168) * 2, lambda c: expect_after_failures(
+        c, lambda e: (d(e, "user_name") or "").strip().lower() or None, by_user=True)),
+    "password-spraying-and-bursts": (window(24), expect_spraying),
+    "mfa-events": (window(168), lambda c: rows_of(c, 168, group("mfa"), ("event_time", "type", "description", "user_id", "ip"))),
+    "password-and-email-changes": (window(720), lambda c: rows_of(c, 720, group("password_and_email_changes"), (
         "event_time", "type", "description", "user_id", "user_name", "ip"))),
-    "refresh-token-reuse": ((), lambda c: rows_of(c, 720, group("refresh_token_reuse"), (
+    "refresh-token-reuse": (window(720), lambda c: rows_of(c, 720, group("refresh_token_reuse"), (
         "event_time", "user_id", "client_name", "ip", "description"))),
-    "unblocks": ((), lambda c: rows_of(c, 720, group("unblocks"), ("event_time", "user_id", "user_name", "ip", "description"))),
+    "unblocks": (window(720), lambda c: rows_of(c, 720, group("unblocks"), ("event_time", "user_id", "user_name", "ip", "description"))),
 }  # fmt: skip
 
 
@@ -307,13 +318,51 @@ def test_named_query_returns_exactly_the_expected_rows(engine: Any, name: str) -
 
 
 def test_the_scenarios_are_found(engine: Any) -> None:
-    assert run(engine, "login-after-failures-by-ip")[0][:2] == ("192.0.2.60", "auth0|9")
-    spraying = {r[0]: r for r in run(engine, "password-spraying-and-bursts")}
+    assert run(engine, "login-after-failures-by-ip", *window(168) * 2)[0][:2] == ("192.0.2.60", "auth0|9")
+    spraying = {r[0]: r for r in run(engine, "password-spraying-and-bursts", *window(24))}
     assert spraying["192.0.2.60"][3] == 12 and spraying["192.0.2.50"][2] == 12  # spray: names; burst: failures
-    ips = [r[0] for r in run(engine, "failed-logins-by-ip-last-24h")]
-    assert "192.0.2.10" in ips and "192.0.2.11" not in ips and "192.0.2.12" not in ips  # exactly 24 hours
+    failed = {r[0]: r for r in run(engine, "failed-logins-by-ip", *window(24))}
+    assert "192.0.2.10" in failed and "192.0.2.11" not in failed  # the window's hours, exactly
+    assert failed["192.0.2.80"][1:3] == (5, 1)  # five failures, one account: Alice in any case; no empty name
+    assert failed["192.0.2.70"][1] == 3  # events without an Auth0 date, read at EventBridge's time
+
+
+def test_every_mfa_code_is_found(engine: Any) -> None:
+    found = {r[1] for r in run(engine, "mfa-events", *window(168))}
+    assert found == set(GROUPS["mfa"])
+
+
+def test_both_shapes_of_the_acting_user_are_read(engine: Any) -> None:
+    actors = {r[0] for r in run(engine, "management-api-by-actor", *window(720))}
+    assert {"admin|0", "admin|1", "admin|9"} <= actors
 
 
 def test_unparseable_lines_are_found(engine: Any) -> None:
-    rows = run(engine, "unparseable-lines")
+    rows = run(engine, "unparseable-lines", *window(24 * 40))
     assert len(rows) == 1 and rows[0][2] == 1
+
+
+def test_the_documented_execution_parameters_run_as_athena_substitutes_them(engine: Any) -> None:
+    """docs/querying.md's start-query-execution call: its --execution-parameters are SQL literals that Athena
+    puts in place of each ?, in order. Substituted so into events-of-one-user, the query runs, and gives what
+    the same values as bound parameters give."""
+    import shlex
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "querying.md").read_text()
+    block = text.split("<!-- execution parameters example -->", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    words = shlex.split(block.replace("\\\n", " "))
+    literals = words[words.index("--execution-parameters") + 1 :]
+    assert literals == ["'2026/11/20/00'", "'2026/11/21/00'", "'auth0|123'"]
+    query = next(q for q in NAMED_QUERIES if q.name == "events-of-one-user")
+    assert len(literals) == len(query.parameters)
+    sql = query.sql
+    for literal in literals:
+        sql = sql.replace("?", literal, 1)
+    db, _ = engine
+    substituted = db.execute(to_sql(sql)).fetchall()
+    values = [literal.strip("'") for literal in literals]
+    assert substituted == db.execute(to_sql(query.sql), values).fetchall()
+    # And with a window and user the corpus has, the call finds that user's events.
+    assert run(engine, "events-of-one-user", *window(720), "auth0|2")

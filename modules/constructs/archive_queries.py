@@ -119,6 +119,10 @@ class ArchiveQueries(Construct):
             parameters={"presto_view": "true", "comment": "Presto View"},
             storage_descriptor=glue.GlueCatalogTableStorageDescriptor(
                 columns=[glue.GlueCatalogTableStorageDescriptorColumns(name=n, type=t) for n, t, _ in VIEW_COLUMNS],
+                # Athena fails on a view whose storage descriptor has no SerDe info ("HIVE_METASTORE_ERROR: Table
+                # storage descriptor is missing SerDe info"), and the provider sends an empty block as none
+                # (hashicorp/terraform-provider-aws#28517): a named one is sent.
+                ser_de_info=glue.GlueCatalogTableStorageDescriptorSerDeInfo(name=VIEW),
             ),
             depends_on=[self.table],
         )

@@ -200,34 +200,22 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "unblocks": ("ublkdu",),
     "refresh_token_reuse": ("ferrt",),  # "Failed Exchange of Rotating Refresh Token … reuse is detected"
     "password_and_email_changes": ("scp", "fcp", "scpr", "fcpr", "sce", "fce"),
+    # Every type of Auth0's log catalog that is a second factor: the Guardian (gd_*) types, MFA required,
+    # and the token exchanges of a password or passkey with an OTP, OOB or MFA recovery code challenge
+    # (tests/test_athena_table.py derives this list from ../shared/auth0-log-schemas); and two Guardian
+    # types on Auth0's "Log Event Type Codes" page that the schemas (July 2026) do not have.
     "mfa": (
         "mfar",
-        "gd_auth_email_verification",
-        "gd_auth_failed",
-        "gd_auth_rejected",
-        "gd_auth_succeed",
-        "gd_enrollment_complete",
-        "gd_otp_rate_limit_exceed",
-        "gd_recovery_failed",
-        "gd_recovery_succeed",
-        "gd_send_email",
-        "gd_send_email_verification",
-        "gd_send_pn",
-        "gd_send_pn_failure",
-        "gd_send_sms",
-        "gd_send_sms_failure",
-        "gd_send_voice",
-        "gd_send_voice_failure",
-        "gd_start_auth",
-        "gd_start_enroll",
-        "gd_start_enroll_failed",
-        "gd_tenant_update",
-        "gd_unenroll",
-        "gd_update_device_account",
-        "gd_webauthn_challenge_failed",
+        "feoobft", "feotpft", "fercft", "seoobft", "seotpft", "sercft", "sepkoobft", "sepkotpft", "sepkrcft",
+        "gd_auth_email_verification", "gd_auth_failed", "gd_auth_rejected", "gd_auth_succeed",
+        "gd_enrollment_complete", "gd_otp_rate_limit_exceed", "gd_recovery_failed",
+        "gd_recovery_rate_limit_exceed", "gd_recovery_succeed", "gd_send_email", "gd_send_email_verification",
+        "gd_send_pn", "gd_send_pn_failure", "gd_send_sms", "gd_send_sms_failure", "gd_send_voice",
+        "gd_send_voice_failure", "gd_start_auth", "gd_start_enroll", "gd_start_enroll_failed", "gd_tenant_update",
+        "gd_unenroll", "gd_update_device_account", "gd_user_delete", "gd_webauthn_challenge_failed",
         "gd_webauthn_enrollment_failed",
     ),
-}
+}  # fmt: skip
 
 
 def codes(*names: str) -> str:
@@ -241,10 +229,10 @@ def codes(*names: str) -> str:
 # event share its log_id and its hour (the archive files by event time), so the view keeps one row per
 # (dt, log_id): a filter on dt still prunes partitions through it.
 VIEW = "auth0_events"
-# When the event happened, by the rule the stream files it by (naming.EVENT_HOUR_QUERY): Auth0's date if
-# it is a usable time (the same shape, a real calendar time, at most EVENT_CLOCK_SKEW_SECONDS after
-# EventBridge's), else EventBridge's time; event_time_source says which. try() turns a shaped but
-# impossible time (30 February) into NULL instead of failing the whole query.
+# When the event happened (a timestamp in UTC), by the rule the stream files it by
+# (naming.EVENT_HOUR_QUERY): Auth0's date if it is a usable time (the same shape, a real calendar time,
+# at most EVENT_CLOCK_SKEW_SECONDS after EventBridge's), else EventBridge's time; event_time_source says
+# which. try() turns a shaped but impossible time (30 February) into NULL instead of failing the query.
 USABLE_DATE = r"^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$"
 _DATE = "detail.data.date"
 _DATE_TIME = (
@@ -253,7 +241,8 @@ _DATE_TIME = (
     f"<= try(from_iso8601_timestamp(\"time\")) + INTERVAL '{EVENT_CLOCK_SKEW_SECONDS}' SECOND "
     f"THEN try(from_iso8601_timestamp({_DATE})) END"
 )
-VIEW_SQL = f"""SELECT coalesce(date_time, try(from_iso8601_timestamp("time"))) AS event_time,
+VIEW_SQL = f"""SELECT CAST(date_trunc('millisecond', coalesce(date_time, try(from_iso8601_timestamp("time"))))
+         AT TIME ZONE 'UTC' AS timestamp(3)) AS event_time,
        CASE WHEN date_time IS NULL THEN 'time' ELSE 'date' END AS event_time_source,
        detail.log_id AS log_id,
        detail.data.type AS type,
@@ -270,7 +259,7 @@ FROM (
 WHERE copy = 1"""
 PRESTO_TYPES = {"string": "varchar", "boolean": "boolean"}
 VIEW_COLUMNS: tuple[tuple[str, str, str], ...] = (  # name, Hive type (Glue), Presto type (the view's text)
-    ("event_time", "timestamp", "timestamp(3) with time zone"),
+    ("event_time", "timestamp", "timestamp(3)"),  # UTC
     ("event_time_source", "string", "varchar"),
     ("log_id", "string", "varchar"),
     ("type", "string", "varchar"),
@@ -308,23 +297,36 @@ class NamedQuery:
     parameters: tuple[str, ...] = ()  # what each ? stands for, in order
 
 
-def last(hours: int, alias: str = "") -> str:
-    """An exact window of the last ``hours``, with the partitions it needs (the hour it starts in, on)."""
-    since = f"current_timestamp - INTERVAL '{hours}' HOUR"
+# Every query reads a window of hours, given as execution parameters: the first hour and the hour after the
+# last, as dt spells them ("2026/11/20/08", UTC). An event's event_time is always within the hour dt it is
+# filed under (naming.EVENT_HOUR_QUERY and the view use one rule), so the window is exact and Athena reads
+# only those partitions.
+FIRST_HOUR = "first hour, 'YYYY/MM/DD/HH' UTC"
+END_HOUR = "hour after the last, 'YYYY/MM/DD/HH' UTC"
+WINDOW = (FIRST_HOUR, END_HOUR)
+
+
+def window(alias: str = "") -> str:
     of = f"{alias}." if alias else ""
-    return f"{of}{PARTITION} >= date_format({since}, '%Y/%m/%d/%H') AND {of}event_time >= {since}"
+    return f"{of}{PARTITION} >= ? AND {of}{PARTITION} < ?"
 
 
-def event_list(name: str, description: str, columns: str, hours: int, *groups: str) -> NamedQuery:
-    """The events of some categories or groups in the last ``hours``, oldest first."""
+def account(column: str) -> str:
+    """A user name as Auth0 treats it: case does not matter, and an empty one is no account."""
+    return f"lower(nullif(trim({column}), ''))"
+
+
+def event_list(name: str, description: str, columns: str, *groups: str) -> NamedQuery:
+    """The events of some categories or groups in the window, oldest first."""
     return NamedQuery(
         name,
         description,
         f"""SELECT event_time, {columns}
 FROM {VIEW}
-WHERE {last(hours)}
+WHERE {window()}
   AND type IN ({codes(*groups)})
 ORDER BY event_time, log_id""",
+        WINDOW,
     )
 
 
@@ -333,7 +335,8 @@ def login_after_failures(by: str, what: str, key: str, columns: str) -> NamedQue
     failure_key = key.replace("success.", "failure.")
     return NamedQuery(
         f"login-after-failures-by-{by}",
-        f"A successful login from {what} that failed 5 or more logins in the hour before it, last 7 days",
+        f"A successful login from {what} that failed 5 or more logins in the hour before it, in the window "
+        "(the failures are read from an hour before it)",
         f"""SELECT {columns}, success.event_time AS logged_in_at,
        count(failure.log_id) AS failures_in_the_hour_before
 FROM {VIEW} success
@@ -341,60 +344,67 @@ JOIN {VIEW} failure
   ON {failure_key} = {key}
  AND failure.event_time BETWEEN success.event_time - INTERVAL '1' HOUR AND success.event_time
  AND failure.type IN ({codes("auth.login.fail")})
- AND failure.{PARTITION} >= date_format(current_timestamp - INTERVAL '169' HOUR, '%Y/%m/%d/%H')
+ AND failure.{PARTITION} >= date_format(date_parse(?, '%Y/%m/%d/%H') - INTERVAL '1' HOUR, '%Y/%m/%d/%H')
+ AND failure.{PARTITION} < ?
 WHERE success.type IN ({codes("auth.login.success")})
-  AND {last(7 * 24, "success")}
+  AND {window("success")}
 GROUP BY 1, 2, 3
 HAVING count(failure.log_id) >= 5
 ORDER BY logged_in_at, 1""",
+        (*WINDOW, *WINDOW),
     )
 
 
 NAMED_QUERIES = (
     NamedQuery(
-        "failed-logins-by-ip-last-24h",
-        "Failed logins (Auth0's auth.login.fail category) per source IP in the last 24 hours, most first",
+        "failed-logins-by-ip",
+        "Failed logins (Auth0's auth.login.fail category) per source IP in the window, most first; accounts "
+        "tried ignore case and empty user names",
         f"""SELECT data.ip AS ip,
        count(*) AS failures,
-       count(DISTINCT data.user_name) AS accounts_tried,
+       count(DISTINCT {account("data.user_name")}) AS accounts_tried,
        min(event_time) AS first_seen,
        max(event_time) AS last_seen
 FROM {VIEW}
-WHERE {last(24)}
+WHERE {window()}
   AND type IN ({codes("auth.login.fail")})
 GROUP BY data.ip
 ORDER BY failures DESC, ip
 LIMIT 100""",
+        WINDOW,
     ),
     NamedQuery(
         "logins-per-application-and-connection-per-day",
-        "Successful logins (auth.login.success) per day, application and connection, last 30 days",
+        "Successful logins (auth.login.success) per day, application and connection, in the window",
         f"""SELECT date_format(event_time, '%Y-%m-%d') AS day,
        data.client_name AS application,
        data.connection AS connection,
        count(*) AS logins,
        count(DISTINCT data.user_id) AS users
 FROM {VIEW}
-WHERE {last(30 * 24)}
+WHERE {window()}
   AND type IN ({codes("auth.login.success")})
 GROUP BY 1, 2, 3
 ORDER BY day DESC, logins DESC, application, connection""",
+        WINDOW,
     ),
     NamedQuery(
         "blocks-and-breached-passwords",
-        "Blocked IPs and accounts, and logins or resets with a breached password, last 30 days",
+        "Blocked IPs and accounts, and logins or resets with a breached password, in the window",
         f"""SELECT event_time, type, data.description AS description, data.ip AS ip,
        data.user_name AS user_name, data.user_id AS user_id
 FROM {VIEW}
-WHERE {last(30 * 24)}
+WHERE {window()}
   AND type IN ({codes("blocks", "breached_passwords")})
 ORDER BY event_time DESC, log_id""",
+        WINDOW,
     ),
     NamedQuery(
         "management-api-by-actor",
-        "Management API operations, successful and failed (management.success, management.fail), last 30 days, "
-        "with who acted (details.request.auth)",
-        f"""SELECT json_extract_scalar(data.details, '$.request.auth.user.user_id') AS acting_user,
+        "Management API operations, successful and failed (management.success, management.fail), in the window, "
+        "with who acted (details.request.auth.user: an object with user_id, or a string)",
+        f"""SELECT coalesce(json_extract_scalar(data.details, '$.request.auth.user.user_id'),
+                json_extract_scalar(data.details, '$.request.auth.user')) AS acting_user,
        json_extract_scalar(data.details, '$.request.auth.strategy') AS auth_strategy,
        data.client_id AS client_id,
        type,
@@ -403,102 +413,101 @@ ORDER BY event_time DESC, log_id""",
        count(*) AS operations,
        max(event_time) AS last_at
 FROM {VIEW}
-WHERE {last(30 * 24)}
+WHERE {window()}
   AND type IN ({codes("management.success", "management.fail")})
 GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY operations DESC, path NULLS LAST, type, client_id, acting_user NULLS LAST, method NULLS LAST""",
+        WINDOW,
     ),
     NamedQuery(
         "events-of-one-user",
-        "Every event of one user id (e.g. 'auth0|123') in the last 30 days",
+        "Every event of one user id (e.g. 'auth0|123') in the window",
         f"""SELECT event_time, type, data.description AS description, data.ip AS ip,
        data.client_name AS application, data.user_agent AS user_agent
 FROM {VIEW}
-WHERE {last(30 * 24)}
+WHERE {window()}
   AND data.user_id = ?
 ORDER BY event_time, log_id""",
-        ("user id",),
+        (*WINDOW, "user id"),
     ),
     NamedQuery(
         "events-of-one-user-name",
-        "Every event of one user name or e-mail in the last 30 days: failed logins for unknown users (fu) "
-        "carry no user id",
+        "Every event of one user name or e-mail in the window, whatever its case: failed logins for unknown "
+        "users (fu) carry no user id",
         f"""SELECT event_time, type, data.description AS description, data.ip AS ip, data.user_id AS user_id
 FROM {VIEW}
-WHERE {last(30 * 24)}
-  AND lower(data.user_name) = lower(?)
+WHERE {window()}
+  AND {account("data.user_name")} = {account("?")}
 ORDER BY event_time, log_id""",
-        ("user name or e-mail",),
+        (*WINDOW, "user name or e-mail"),
     ),
     NamedQuery(
         "events-of-one-ip",
-        "Every event from one IP address, as far back as the archive goes (scans all of it, within the "
-        "workgroup's limit)",
+        "Every event from one IP address in the window",
         f"""SELECT event_time, type, data.description AS description, data.user_name AS user_name,
        data.user_id AS user_id, data.client_name AS application
 FROM {VIEW}
-WHERE data.ip = ?
+WHERE {window()}
+  AND data.ip = ?
 ORDER BY event_time, log_id""",
-        ("IP address",),
+        (*WINDOW, "IP address"),
     ),
     login_after_failures("ip", "an IP", "success.data.ip", "success.data.ip AS ip, success.data.user_id AS user_id"),
     login_after_failures(
         "user",
         "a user name",
-        "lower(success.data.user_name)",
-        "lower(success.data.user_name) AS user_name, success.data.ip AS ip",
+        account("success.data.user_name"),
+        f"{account('success.data.user_name')} AS user_name, success.data.ip AS ip",
     ),
     NamedQuery(
         "password-spraying-and-bursts",
-        "Failed logins per IP in 5-minute buckets, last 24 hours: many user names from one IP is spraying, "
+        "Failed logins per IP in 5-minute buckets, in the window: many user names from one IP is spraying, "
         "many failures a burst (10 or more either way)",
         f"""SELECT data.ip AS ip,
        from_unixtime(floor(to_unixtime(event_time) / 300) * 300) AS bucket,
        count(*) AS failures,
-       count(DISTINCT lower(data.user_name)) AS user_names
+       count(DISTINCT {account("data.user_name")}) AS user_names
 FROM {VIEW}
-WHERE {last(24)}
+WHERE {window()}
   AND type IN ({codes("auth.login.fail")})
 GROUP BY 1, 2
-HAVING count(*) >= 10 OR count(DISTINCT lower(data.user_name)) >= 10
+HAVING count(*) >= 10 OR count(DISTINCT {account("data.user_name")}) >= 10
 ORDER BY bucket, ip""",
+        WINDOW,
     ),
     event_list(
         "mfa-events",
-        "Multi-factor authentication events (prompts, challenges, enrolments, failures), last 7 days",
+        "Multi-factor authentication events (prompts, challenges, enrolments, exchanges, failures), in the window",
         "type, data.description AS description, data.user_id AS user_id, data.ip AS ip",
-        7 * 24,
         "mfa",
     ),
     event_list(
         "password-and-email-changes",
-        "Password and e-mail changes and change requests, successful or not, last 30 days",
+        "Password and e-mail changes and change requests, successful or not, in the window",
         "type, data.description AS description, data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip",
-        30 * 24,
         "password_and_email_changes",
     ),
     event_list(
         "refresh-token-reuse",
-        "Refresh tokens presented again after rotation (ferrt: reuse detected), last 30 days",
+        "Refresh tokens presented again after rotation (ferrt: reuse detected), in the window",
         "data.user_id AS user_id, data.client_name AS application, data.ip AS ip, data.description AS description",
-        30 * 24,
         "refresh_token_reuse",
     ),
     event_list(
         "unblocks",
-        "Blocks released (ublkdu) and who they were for, last 30 days",
+        "Blocks released (ublkdu) and who they were for, in the window",
         "data.user_id AS user_id, data.user_name AS user_name, data.ip AS ip, data.description AS description",
-        30 * 24,
         "unblocks",
     ),
     NamedQuery(
         "unparseable-lines",
-        "Lines the JSON SerDe could not read (they read as all-NULL rows), by object, last 30 days",
+        "Lines the JSON SerDe could not read (they read as all-NULL rows), by object, in the window",
         f"""SELECT "$path" AS object, {PARTITION}, count(*) AS lines
 FROM {TABLE}
-WHERE {PARTITION} >= date_format(current_timestamp - INTERVAL '720' HOUR, '%Y/%m/%d/%H')
+WHERE {window()}
   AND id IS NULL AND detail IS NULL AND source IS NULL
 GROUP BY 1, 2
 ORDER BY {PARTITION}, object""",
+        WINDOW,
     ),
 )
