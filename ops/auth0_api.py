@@ -91,6 +91,8 @@ class Auth0Api:
     def _request(
         self, method: str, url: str, *, body: Any = None, authorized: bool = True
     ) -> tuple[Any, Mapping[str, str]]:
+        where = url.split("?", maxsplit=1)[0]
+        refreshed = False
         for attempt in range(1, ATTEMPTS + 1):
             headers = {"Accept": "application/json"}
             if authorized:
@@ -101,26 +103,35 @@ class Auth0Api:
             request = urllib.request.Request(url, data=data, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
-                    return json.loads(response.read() or b"null"), dict(response.headers)
+                    text = response.read()
+                    try:
+                        return json.loads(text or b"null"), dict(response.headers)
+                    except ValueError:  # a proxy's page, a body cut short: worth asking again
+                        problem = f"Auth0 answered {len(text)} bytes that are not JSON for {where}"
             except urllib.error.HTTPError as error:
                 if error.code == 429:
                     reset = float(error.headers.get("X-RateLimit-Reset") or self.clock() + 1)
                     wait = max(0.0, reset - self.clock()) + 0.5
-                    self.out(f"  Auth0 rate limit: waiting {wait:.0f} s (X-RateLimit-Reset)")
+                    self.out(f"  Auth0 rate limit reached: waiting {wait:.0f} s, until X-RateLimit-Reset")
                     self.sleep(wait)
                     continue
                 if error.code in (401, 403):
-                    raise OperatorError(
-                        f"Auth0 refused the credentials ({error.code}) for {url.split('?', maxsplit=1)[0]}: "
-                        "they need the scopes read:logs and read:log_streams"
-                    ) from None
-                if error.code < 500 or attempt == ATTEMPTS:
-                    raise Auth0Unavailable(f"Auth0 answered {error.code} for {url.split('?', maxsplit=1)[0]}") from None
+                    answer = _answer(error)
+                    if authorized and _expired(answer) and "client_id" in self.secrets and not refreshed:
+                        self._token, refreshed = None, True  # a token of ours that expired: get a new one
+                        continue
+                    raise OperatorError(_refusal(error.code, answer, where, authorized, self.secrets)) from None
+                if error.code < 500:
+                    raise Auth0Unavailable(f"Auth0 answered {error.code} for {where}") from None
+                problem = f"Auth0 answered {error.code} for {where}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-                if attempt == ATTEMPTS:
-                    raise Auth0Unavailable(f"cannot reach Auth0 at {self.base_url}: {error}") from None
-            self.sleep(min(30.0, 2.0**attempt))
-        raise Auth0Unavailable(f"Auth0 kept limiting the rate for {url.split('?', maxsplit=1)[0]}")
+                problem = f"cannot reach Auth0 at {self.base_url}: {error}"
+            if attempt == ATTEMPTS:
+                raise Auth0Unavailable(problem)
+            wait = min(30.0, 2.0**attempt)
+            self.out(f"  {problem}: asking again in {wait:.0f} s (attempt {attempt + 1} of {ATTEMPTS})")
+            self.sleep(wait)
+        raise Auth0Unavailable(f"Auth0 kept limiting the rate for {where}")
 
     # --- logs ----------------------------------------------------------------------------
 
@@ -129,6 +140,13 @@ class Auth0Api:
         params: dict[str, Any] = {"sort": "date:1", "per_page": 1, "page": 0}
         if since:
             params["q"] = f"date:[{since} TO *]"
+        logs, _ = self.get("/api/v2/logs", params)
+        return logs[0] if logs else None
+
+    def first_log_between(self, after: str, before: str) -> dict[str, Any] | None:
+        """The first log dated after ``after`` and before ``before`` (ISO 8601, both excluded): a search, to
+        tell a tenant with nothing more to give from a checkpoint read that stopped early."""
+        params = {"sort": "date:1", "per_page": 1, "page": 0, "q": f"date:{{{after} TO {before}}}"}
         logs, _ = self.get("/api/v2/logs", params)
         return logs[0] if logs else None
 
@@ -149,6 +167,40 @@ class Auth0Api:
     def log_streams(self) -> list[dict[str, Any]]:
         streams, _ = self.get("/api/v2/log-streams")
         return streams
+
+
+def _answer(error: urllib.error.HTTPError) -> dict[str, Any]:
+    try:
+        answer = json.loads(error.read() or b"{}")
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _expired(answer: Mapping[str, Any]) -> bool:
+    return "expired" in f"{answer.get('message', '')} {answer.get('error_description', '')}".lower()
+
+
+def _refusal(code: int, answer: Mapping[str, Any], where: str, authorized: bool, secrets: Mapping[str, str]) -> str:
+    """What Auth0's 401 or 403 means, from its answer: the wrong client secret, a token that expired or is
+    not valid, or a token without the scope. https://auth0.com/docs/api/management/v2#!/Logs/get_logs"""
+    said = answer.get("message") or answer.get("error_description") or answer.get("error") or ""
+    if not authorized:
+        return (
+            f"Auth0 refused the client credentials ({code}: {said}): check AUTH0_CLIENT_ID and "
+            "AUTH0_CLIENT_SECRET, and that the application may use the Management API (client credentials)"
+        )
+    if _expired(answer):
+        return (f"the Auth0 token has expired ({said}): set a new AUTH0_API_TOKEN, or use AUTH0_CLIENT_ID and "
+                "AUTH0_CLIENT_SECRET")  # fmt: skip
+    if code == 403 or "scope" in str(said).lower():
+        return (
+            f"Auth0 refused {where} ({code}: {said}): the token lacks a scope; it needs read:logs (and "
+            "read:log_streams for make verify)"
+        )
+    source = "AUTH0_API_TOKEN" if "token" in secrets else "the token from AUTH0_CLIENT_ID"
+    tenant = where.split("/api", maxsplit=1)[0]
+    return f"Auth0 did not accept {source} ({code}: {said or 'invalid token'}): is it a token of {tenant}?"
 
 
 def from_os_environment(domain: str | None, **kwargs: Any) -> Auth0Api | None:

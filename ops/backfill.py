@@ -7,10 +7,18 @@ and writes exactly the missing ones as the stream would have: the EventBridge en
 ``logs/YYYY/MM/DD/HH/`` of the hour the event happened, in objects named ``backfill-<first>-<last>.gz``.
 
 - ``DRY_RUN=1`` writes nothing and prints, per day, "Auth0 N, archived M, missing K".
-- Safe to re-run and to interrupt: an event already archived is never written again, object names come
-  from their content, and a checkpoint in the bucket (``backfill/checkpoints/``) resumes a broken run
-  (a run that reaches the end of its window removes it).
-- It checks that the AWS credentials are for the environment's account before writing anything.
+- Safe to re-run and to interrupt: an event already archived is never written again (nor twice in a
+  run, when Auth0 repeats one), object names come from their content, and a checkpoint in the bucket
+  (``backfill/checkpoints/<env>/``) resumes a broken run. The checkpoint belongs to the job (environment,
+  tenant, FROM) and keeps the end the first run resolved, so a run without TO resumes too; a run that
+  reaches the end of its window removes it, and a run lists the other unfinished jobs it finds.
+- It reads from ten minutes before FROM, since Auth0's log ids are not quite in date order.
+- A checkpoint read that stops before the end of the window while Auth0 still holds later logs (its log
+  store lagging) is asked again, then reported as a gap, with a non-zero exit: never as success.
+- An archive object it cannot read (not gzip, a line cut short) is reported and its events count as
+  missing; an answer of Auth0's that is not JSON is asked again, then stops the run, resumable.
+- It shows progress on every page (logs read, rate, how far through the window, what it waits for) and
+  checks that the AWS credentials are for the environment's account before writing anything.
 """
 
 from __future__ import annotations
@@ -19,10 +27,12 @@ import gzip
 import hashlib
 import json
 import re
+import time
 import uuid
+import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,25 +50,35 @@ CHECKPOINTS = "backfill/checkpoints/"
 PAST_THE_END = timedelta(minutes=10)
 
 
+# Asked again this many times, a while apart, before a read that stopped early is called a gap.
+GAP_RETRIES = 3
+GAP_WAIT_SECONDS = 20.0
+
+
 @dataclass(frozen=True)
 class Window:
     start: datetime | None  # None: from the first log given by ``after``
     after: str | None  # a log id to start after (exclusive, as Auth0's checkpoint is)
     end: datetime
+    end_given: bool = True  # False: TO was not given, the end is "now" (or a resumed job's end)
 
-    @property
-    def key(self) -> str:
-        text = f"{self.start.isoformat() if self.start else ''}|{self.after or ''}|{self.end.isoformat()}"
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+    def job(self, env_name: str, tenant: str) -> str:
+        """What identifies the job: the environment, the tenant and FROM (not TO, which defaults to now)."""
+        text = f"{env_name}|{tenant}|{self.start.isoformat() if self.start else ''}|{self.after or ''}"
+        return f"{CHECKPOINTS}{env_name}/{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
 
 
 @dataclass
 class Tally:
-    """Per day: logs Auth0 holds in the window, of those already archived, written now."""
+    """Per day: logs Auth0 holds in the window, of those already archived, written now; and for the run:
+    logs Auth0 gave twice, logs outside the window."""
 
     auth0: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     archived: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     written: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    duplicates: int = 0
+    outside: int = 0
+    pages: int = 0
 
     def lines(self, dry_run: bool) -> list[str]:
         lines = []
@@ -68,6 +88,11 @@ class Tally:
             lines.append(f"{day}: Auth0 {self.auth0[day]}, archived {self.archived[day]}, missing {missing}{done}")
         return lines
 
+    def summary(self, dry_run: bool) -> str:
+        written = "nothing written (dry run)" if dry_run else f"written {sum(self.written.values())}"
+        return (f"{written}, already archived {sum(self.archived.values())}, given twice by Auth0 "
+                f"{self.duplicates}, outside the window {self.outside}, in {self.pages} pages")  # fmt: skip
+
 
 def window_of(start: str | None, end: str | None, now: datetime) -> Window:
     """FROM (a date, a time or a log id) and TO (a time; default now) as a window."""
@@ -75,11 +100,11 @@ def window_of(start: str | None, end: str | None, now: datetime) -> Window:
 
     stop = parse_moment(end, "TO") if end else now
     if start and LOG_ID.fullmatch(start):
-        return Window(None, start, stop)
+        return Window(None, start, stop, end is not None)
     begin = parse_moment(start, "FROM") if start else None
     if begin is not None and begin >= stop:
         raise OperatorError(f"FROM ({begin:%Y-%m-%d %H:%M}) must be before TO ({stop:%Y-%m-%d %H:%M})", 2)
-    return Window(begin, None, stop)
+    return Window(begin, None, stop, end is not None)
 
 
 def envelope(log: dict[str, Any], env: Environment, source: str) -> dict[str, Any]:
@@ -119,10 +144,20 @@ class Archive:
                 self.out(f"  {key} is archived in Glacier: its events count as missing (the view reads each once)")
                 return set()
             raise
-        ids = set()
-        for line in gzip.decompress(body).decode().splitlines():
+        try:
+            text = gzip.decompress(body).decode()
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
+            self.out(f"  warning: {key} is not a readable gzip object ({error}): its events count as missing")
+            return set()
+        ids, cut = set(), 0
+        for line in text.splitlines():
             if line.strip():
-                ids.add(json.loads(line).get("detail", {}).get("log_id"))
+                try:
+                    ids.add(json.loads(line).get("detail", {}).get("log_id"))
+                except (ValueError, AttributeError):
+                    cut += 1
+        if cut:
+            self.out(f"  warning: {key} has {cut} line(s) no JSON reader can read: those events count as missing")
         return ids
 
     def write(self, hour: str, events: list[dict[str, Any]]) -> str:
@@ -133,21 +168,75 @@ class Archive:
         self._ids.setdefault(hour, set()).update(e["detail"]["log_id"] for e in events)
         return key
 
-    def checkpoint(self, window: Window) -> str | None:
+    def checkpoint(self, key: str) -> dict[str, Any] | None:
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=f"{CHECKPOINTS}{window.key}.json")["Body"].read()
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
-        return json.loads(body)["after"]
+        try:
+            found = json.loads(body)
+        except ValueError:
+            self.out(f"  warning: the checkpoint {key} is not readable: starting the window from its beginning")
+            return None
+        return found if isinstance(found, dict) and isinstance(found.get("after"), str) else None
 
-    def drop_checkpoint(self, window: Window) -> None:
-        self.s3.delete_object(Bucket=self.bucket, Key=f"{CHECKPOINTS}{window.key}.json")
+    def others(self, env_name: str, key: str) -> list[dict[str, Any]]:
+        """The environment's other unfinished jobs (a checkpoint each)."""
+        found = []
+        prefix = f"{CHECKPOINTS}{env_name}/"
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if item["Key"] != key and (checkpoint := self.checkpoint(item["Key"])):
+                    found.append(checkpoint)
+        return found
 
-    def save_checkpoint(self, window: Window, after: str) -> None:
-        body = json.dumps({"after": after, "window": [str(window.start), window.after, str(window.end)]})
-        self.s3.put_object(Bucket=self.bucket, Key=f"{CHECKPOINTS}{window.key}.json", Body=body.encode())
+    def drop_checkpoint(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def save_checkpoint(self, key: str, window: Window, after: str) -> None:
+        body = {"after": after, "from": window.start.isoformat() if window.start else window.after,
+                "end": window.end.isoformat()}  # fmt: skip
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode())
+
+
+@dataclass
+class Job:
+    """One run of a backfill: what it files, where, and what it has seen."""
+
+    env: Environment
+    source: str
+    archive: Archive
+    window: Window
+    dry_run: bool
+    tally: Tally = field(default_factory=Tally)
+    seen: set[str] = field(default_factory=set)
+
+    def take(self, page: list[dict[str, Any]]) -> None:
+        self.tally.pages += 1
+        fresh = []
+        for log in page:
+            if log["log_id"] in self.seen:
+                self.tally.duplicates += 1
+                continue
+            self.seen.add(log["log_id"])
+            if _in(log, self.window):
+                fresh.append(log)
+            else:
+                self.tally.outside += 1
+        _file(fresh, self.env, self.source, self.archive, self.tally, dry_run=self.dry_run)
+
+    def starting_point(self, auth0: Auth0Api, oldest: dict[str, Any], resume: str | None) -> tuple[str | None, str]:
+        """The log id to read after, and the latest date read so far."""
+        if resume or self.window.after:
+            return resume or self.window.after, ""
+        # From a little before FROM: log ids are not quite in date order around it.
+        first = auth0.first_log(_iso(self.window.start - PAST_THE_END)) if self.window.start else oldest
+        if first is None:
+            return None, ""
+        self.take([first])  # checkpoint pages start after a log: the first one comes from a search
+        return first["log_id"], first["date"]
 
 
 def backfill(
@@ -159,51 +248,95 @@ def backfill(
     dry_run: bool = False,
     now: datetime | None = None,
     out: Callable[[str], None] = print,
+    gap_wait_seconds: float = GAP_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Tally:
-    now = now or datetime.now(UTC)
     account = client("sts").get_caller_identity()["Account"]
     if account != env.aws_account_id:
         raise OperatorError(f"the AWS credentials are for account {account}; {env.name} is {env.aws_account_id}")
-    source = partner_bus(env, client("events"))
     archive = Archive(client("s3"), env.names.archive_bucket, out)
+    key = window.job(env.name, auth0.domain)
+    stored = None if dry_run else archive.checkpoint(key)
+    if stored and not window.end_given:
+        window = replace(window, end=_moment(stored["end"]))  # the job's own end, not a new "now"
+    for other in [] if dry_run else archive.others(env.name, key):
+        out(f"note: an unfinished backfill from {other.get('from')} to {other.get('end')} stopped after log "
+            f"{other['after']}: run it again with that FROM to finish it")  # fmt: skip
+    job = Job(env, partner_bus(env, client("events")), archive, window, dry_run)
     oldest = auth0.first_log()
     if oldest is None:
         out("Auth0 holds no logs: nothing to backfill")
-        return Tally()
+        return job.tally
     if window.start is not None and _moment(oldest["date"]) > window.start:
         out(f"warning: Auth0 holds logs from {oldest['date']} on; those between {window.start:%Y-%m-%d %H:%M} and "
             "then are gone from Auth0 (its retention is 1 to 30 days, by plan)")  # fmt: skip
-    resume = None if dry_run else archive.checkpoint(window)
+    resume = stored["after"] if stored else None
     if resume:
-        out(f"resuming after log {resume} (a checkpoint of an earlier run of this window)")
-    tally = Tally()
-    for page in _pages(auth0, window, oldest, resume):
-        in_window = [log for log in page if _in(log, window)]
-        _file(in_window, env, source, archive, tally, dry_run=dry_run)
-        if not dry_run:
-            archive.save_checkpoint(window, page[-1]["log_id"])
-        out(f"  read {sum(tally.auth0.values())} logs of the window; missing {_missing(tally)}")
-        if all(_moment(log["date"]) >= window.end + PAST_THE_END for log in page):
-            break
+        out(f"resuming after log {resume} (a checkpoint of an earlier run of this job, to {window.end:%Y-%m-%d %H:%M})")
+    after, last_date = job.starting_point(auth0, oldest, resume)
+    _read(
+        auth0, job, key, after, last_date, progress=Progress(window, out), out=out, wait=lambda: sleep(gap_wait_seconds)
+    )
     if not dry_run:
-        archive.drop_checkpoint(window)  # done: a later run of this window checks it all again
-    for line in tally.lines(dry_run):
+        archive.drop_checkpoint(key)  # done: a later run of this job checks it all again
+    for line in job.tally.lines(dry_run):
         out(line)
-    return tally
+    out(job.tally.summary(dry_run))
+    return job.tally
 
 
-def _pages(auth0: Auth0Api, window: Window, oldest: dict[str, Any], resume: str | None) -> Iterator[list[dict]]:
-    if resume:
-        yield from auth0.logs_after(resume)
-        return
-    if window.after:
-        yield from auth0.logs_after(window.after)
-        return
-    first = auth0.first_log(window.start.isoformat().replace("+00:00", "Z")) if window.start else oldest
-    if first is None:
-        return
-    yield [first]  # checkpoint pages start after a log: the first one comes from a search
-    yield from auth0.logs_after(first["log_id"])
+def _read(
+    auth0: Auth0Api, job: Job, key: str, after: str | None, last_date: str, *, progress: Progress,
+    out: Callable[[str], None], wait: Callable[[], None],
+) -> None:  # fmt: skip
+    """Checkpoint pages after ``after`` to the end of the window; a read that stops early is asked again,
+    then a gap."""
+    window, retries = job.window, 0
+    while after is not None:
+        for page in auth0.logs_after(after):
+            retries = 0
+            job.take(page)
+            after, last_date = page[-1]["log_id"], max(last_date, *(log["date"] for log in page))
+            if not job.dry_run:
+                job.archive.save_checkpoint(key, window, after)
+            progress.page(job.tally, last_date)
+            if all(_moment(log["date"]) >= window.end + PAST_THE_END for log in page):
+                return
+        if not last_date or _moment(last_date) >= window.end:
+            return
+        # Auth0 had nothing after ``after``: caught up, or its log store lags behind what it holds?
+        later = auth0.first_log_between(last_date, _iso(window.end))
+        if later is None or later["log_id"] in job.seen:
+            return
+        if retries == GAP_RETRIES:
+            raise OperatorError(
+                f"Auth0 gave no logs after {after} ({last_date}), yet holds logs up to at least {later['date']} "
+                f"in the window: a gap from {last_date} to {_iso(window.end)} is not backfilled. Run again later: "
+                "it resumes from its checkpoint",
+                1,
+            )
+        retries += 1
+        out(f"  Auth0 gave nothing after {last_date} but holds later logs: asking again shortly "
+            f"({retries} of {GAP_RETRIES})")  # fmt: skip
+        wait()
+
+
+class Progress:
+    """A line per page: logs read, the rate, how far through the window (by date), and when it should end."""
+
+    def __init__(self, window: Window, out: Callable[[str], None]) -> None:
+        self.window, self.out, self.started = window, out, time.monotonic()
+        self.begin: datetime | None = window.start
+
+    def page(self, tally: Tally, last_date: str) -> None:
+        read = sum(tally.auth0.values()) + tally.outside + tally.duplicates
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        reached = _moment(last_date)
+        self.begin = self.begin or reached
+        share = min(1.0, max(0.0, (reached - self.begin) / max(self.window.end - self.begin, timedelta(seconds=1))))
+        eta = f", about {elapsed / share * (1 - share):.0f} s to go" if 0 < share < 1 else ""
+        self.out(f"  page {tally.pages}: {read} logs read ({read / elapsed:.0f}/s), up to {last_date} "
+                 f"({share:.0%} of the window){eta}; missing {_missing(tally)}")  # fmt: skip
 
 
 def _file(
@@ -215,7 +348,7 @@ def _file(
         tally.auth0[day] += 1
         if log["log_id"] in archive.ids(hour):
             tally.archived[day] += 1
-        elif not any(e["detail"]["log_id"] == log["log_id"] for e in new[hour]):
+        else:
             new[hour].append(envelope(log, env, source))
     for hour, events in sorted(new.items()):
         if not dry_run:
@@ -235,3 +368,7 @@ def _in(log: dict[str, Any], window: Window) -> bool:
 
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -6,7 +6,11 @@
   page links to itself).
 - GET /api/v2/log-streams.
 - Faults on demand: ``rate_limit_once`` answers one 429 with X-RateLimit-Reset; ``fail_after_pages``
-  answers 500 to every checkpoint page after that many.
+  answers 500 to every checkpoint page after that many; ``lag_after`` (a log id) hides every later log
+  from checkpoint pages, as a lagging log store does, while searches still find them; ``empty_pages``
+  answers that many checkpoint pages empty, then recovers; ``not_json_once`` answers one page with a body
+  cut short; ``refuse`` answers every API call 401 or 403 as Auth0 does for an "expired" or "invalid"
+  token, or one "without_scope"; ``latency`` (seconds) delays every answer.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 TOKEN = "fake-management-token"
+CLIENT_SECRET = "secret"  # what tests/test_backfill.py api() sends
 
 
 def moment(text: str) -> datetime:
@@ -34,6 +39,11 @@ class FakeAuth0:
         self.rate_limit_once = False
         self.fail_after_pages: int | None = None
         self.pages_served = 0
+        self.lag_after: str | None = None
+        self.empty_pages = 0
+        self.not_json_once = False
+        self.refuse: str | None = None
+        self.latency = 0.0
         self.requests: list[str] = []
         fake = self
 
@@ -45,14 +55,29 @@ class FakeAuth0:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self.path == "/oauth/token" and body.get("grant_type") == "client_credentials":
+                    if body.get("client_secret") != CLIENT_SECRET:  # Auth0's answer to a wrong secret
+                        self.answer(401, {"error": "access_denied", "error_description": "Unauthorized"})
+                        return
+                    fake.refuse = None if fake.refuse == "expired" else fake.refuse  # a new token
                     self.answer(200, {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 86400})
                 else:
                     self.answer(403, {"error": "access_denied"})
 
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
+                time.sleep(fake.latency)
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                    self.answer(401, {"statusCode": 401, "error": "Unauthorized"})
+                    self.answer(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"})
+                    return
+                if fake.refuse:  # Auth0's answers (Management API v2 errors)
+                    self.answer(*{
+                        "expired": (401, {"statusCode": 401, "error": "Unauthorized",
+                                          "message": "Expired token received for JSON Web Token validation",
+                                          "attributes": {"error": "Expired token"}}),
+                        "invalid": (401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}),
+                        "without_scope": (403, {"statusCode": 403, "error": "Forbidden", "errorCode": "insufficient_scope",
+                                                "message": "Insufficient scope, expected any of: read:logs"}),
+                    }[fake.refuse])  # fmt: skip
                     return
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
@@ -73,8 +98,16 @@ class FakeAuth0:
                     self.answer(500, {"statusCode": 500})
                     return
                 fake.pages_served += 1
+                if fake.not_json_once:
+                    fake.not_json_once = False
+                    self.raw(200, b'[{"log_id": "9001", "date": "2026-11')
+                    return
                 take = min(int(query.get("take", 50)), 100)
-                after = [log for log in fake.logs if log["log_id"] > query["from"]][:take]
+                after = [log for log in fake.logs if log["log_id"] > query["from"]
+                         and (fake.lag_after is None or log["log_id"] <= fake.lag_after)][:take]  # fmt: skip
+                if fake.empty_pages:
+                    fake.empty_pages -= 1
+                    after = []
                 next_from = after[-1]["log_id"] if after else query["from"]
                 base = f"http://{self.headers['Host']}/api/v2/logs"
                 link = f'<{base}?{urllib.parse.urlencode({"from": next_from, "take": take})}>; rel="next"'
@@ -82,14 +115,24 @@ class FakeAuth0:
 
             def search(self, query: dict[str, str]) -> None:
                 logs = sorted(fake.logs, key=lambda log: log["date"])
-                if query.get("q", "").startswith("date:["):
-                    since = moment(query["q"][len("date:[") :].split(" TO ")[0])
-                    logs = [log for log in logs if moment(log["date"]) >= since]
+                q = query.get("q", "")
+                if q.startswith(("date:[", "date:{")):  # Lucene ranges: [ ] include their end, { } exclude it
+                    low, high = q[len("date:[") : -1].split(" TO ")
+                    keep = []
+                    for log in logs:
+                        at = moment(log["date"])
+                        above = low == "*" or (at >= moment(low) if q[5] == "[" else at > moment(low))
+                        below = high == "*" or (at <= moment(high) if q[-1] == "]" else at < moment(high))
+                        if above and below:
+                            keep.append(log)
+                    logs = keep
                 per_page, page = int(query.get("per_page", 50)), int(query.get("page", 0))
                 self.answer(200, logs[page * per_page : (page + 1) * per_page])
 
             def answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+                self.raw(status, json.dumps(body).encode(), headers)
+
+            def raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

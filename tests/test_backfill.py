@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -48,9 +49,9 @@ def auth0_logs(count: int = 250, first: datetime = START) -> list[dict[str, Any]
     return logs
 
 
-def api(fake: FakeAuth0) -> Auth0Api:
-    return Auth0Api(fake.url, "acme.auth0.com", {"client_id": "id", "client_secret": "secret"},
-                    sleep=lambda _: None, out=lambda _: None)  # fmt: skip
+def api(fake: FakeAuth0, out: Any = lambda _: None, secret: str = "secret") -> Auth0Api:
+    return Auth0Api(fake.url, "acme.auth0.com", {"client_id": "id", "client_secret": secret},
+                    sleep=lambda _: None, out=out)  # fmt: skip
 
 
 def archived(s3: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -73,7 +74,8 @@ def aws() -> Any:
 
 def run(aws: Any, fake: FakeAuth0, window: Window, **kwargs: Any) -> tuple[Any, list[str]]:
     said: list[str] = []
-    tally = backfill(ENV, aws.__getitem__, api(fake), window, now=NOW, out=said.append, **kwargs)
+    kwargs.setdefault("gap_wait_seconds", 0)
+    tally = backfill(ENV, aws.__getitem__, api(fake, said.append), window, now=NOW, out=said.append, **kwargs)
     return tally, said
 
 
@@ -103,11 +105,13 @@ def test_backfill_writes_every_log_once_as_the_stream_would(aws: Any) -> None:
         # Filed under the hour the event happened, in an object whose name says it was backfilled.
         assert key.startswith(f"logs/{event_hour(log['date'])}/backfill-")
     assert sum(tally.written.values()) == len(logs)
-    assert said[-3:] == [
+    assert said[-4:-1] == [
         "2026-11-24: Auth0 85, archived 0, missing 85, written 85",
         "2026-11-25: Auth0 85, archived 0, missing 85, written 85",
         "2026-11-26: Auth0 80, archived 0, missing 80, written 80",
     ]
+    assert said[-1].startswith("written 250, already archived 0, given twice by Auth0 0, outside the window 0")
+    assert any("Auth0 rate limit reached: waiting" in line for line in said)  # a wait says what it waits for
 
 
 def test_a_second_run_adds_nothing(aws: Any) -> None:
@@ -117,7 +121,7 @@ def test_a_second_run_adds_nothing(aws: Any) -> None:
         objects = aws["s3"].list_objects_v2(Bucket=BUCKET)["KeyCount"]
         tally, said = run(aws, fake, window)
     assert sum(tally.written.values()) == 0
-    assert said[-1] == "2026-11-26: Auth0 80, archived 80, missing 0, written 0"
+    assert said[-2] == "2026-11-26: Auth0 80, archived 80, missing 0, written 0"
     assert aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="logs/")["KeyCount"] <= objects
 
 
@@ -151,7 +155,7 @@ def test_the_gap_check_counts_then_backfill_writes_exactly_the_missing(aws: Any)
     window = window_of("2026-11-24T00:00", "2026-11-27", NOW)
     with FakeAuth0(logs) as fake:
         _, said = run(aws, fake, window, dry_run=True)
-        assert said[-3:] == [
+        assert said[-4:-1] == [
             "2026-11-24: Auth0 85, archived 0, missing 85",
             f"2026-11-25: Auth0 85, archived {len(delivered)}, missing {85 - len(delivered)}",
             "2026-11-26: Auth0 80, archived 0, missing 80",
@@ -181,9 +185,9 @@ def test_credentials_for_another_account_write_nothing(aws: Any) -> None:
     [
         (
             "90020261124000000000000000000000000000000000000000000001",
-            Window(None, "90020261124000000000000000000000000000000000000000000001", NOW),
+            Window(None, "90020261124000000000000000000000000000000000000000000001", NOW, end_given=False),
         ),
-        ("2026-11-20", Window(datetime(2026, 11, 20, tzinfo=UTC), None, NOW)),
+        ("2026-11-20", Window(datetime(2026, 11, 20, tzinfo=UTC), None, NOW, end_given=False)),
     ],
 )
 def test_from_is_a_date_or_a_log_id(start: str, expected: Window) -> None:
@@ -213,7 +217,7 @@ def test_make_backfill_as_users_run_it(moto_server: str, tmp_path: Any) -> None:
         ]
         result = subprocess.run(command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.rstrip().endswith("2026-11-24: Auth0 30, archived 0, missing 30, written 30")
+    assert "2026-11-24: Auth0 30, archived 0, missing 30, written 30\n" in result.stdout
     assert sum(1 for _ in s3.list_objects_v2(Bucket=BUCKET, Prefix="logs/")["Contents"]) >= 1
 
 
@@ -226,3 +230,169 @@ def test_make_backfill_without_auth0_credentials_says_what_it_needs(tmp_path: An
     assert result.returncode == 2
     assert result.stderr.startswith("error: backfill reads Auth0's Management API: set AUTH0_DOMAIN")
     assert "Traceback" not in result.stderr
+
+
+# --- an on-call engineer's backfill: resumes, never calls a gap success, survives bad answers ----------
+
+
+def checkpoints(s3: Any) -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="backfill/").get("Contents", [])]
+
+
+def each_once(s3: Any, logs: list[dict[str, Any]], start: datetime = START, end: datetime = NOW) -> None:
+    ids = Counter(e["detail"]["log_id"] for _, e in archived(s3))
+    expected = {
+        log["log_id"] for log in logs if start <= datetime.fromisoformat(log["date"].replace("Z", "+00:00")) < end
+    }
+    assert set(ids) == expected and set(ids.values()) == {1}
+
+
+@pytest.mark.parametrize("to", ["2026-11-27", None], ids=["with TO", "without TO"])
+@pytest.mark.parametrize("killed_after_pages", [1, 2])
+def test_a_run_killed_and_run_again_archives_every_event_once(
+    aws: Any, to: str | None, killed_after_pages: int
+) -> None:
+    logs = auth0_logs()
+    with FakeAuth0(logs) as fake:
+        fake.fail_after_pages = killed_after_pages
+        with pytest.raises(Auth0Unavailable):
+            run(aws, fake, window_of("2026-11-24", to, NOW))
+        assert len(checkpoints(aws["s3"])) == 1
+        fake.fail_after_pages = None
+        # Run again later: without TO, "now" has moved on, and the job still resumes its own window.
+        said: list[str] = []
+        backfill(ENV, aws.__getitem__, api(fake, said.append), window_of("2026-11-24", to, NOW + timedelta(hours=5)),
+                 now=NOW + timedelta(hours=5), out=said.append, gap_wait_seconds=0)  # fmt: skip
+    assert any(line.startswith("resuming after log 900") for line in said)
+    each_once(aws["s3"], logs)
+    assert checkpoints(aws["s3"]) == []  # no orphan left behind
+
+
+def test_other_unfinished_jobs_are_named(aws: Any) -> None:
+    with FakeAuth0(auth0_logs()) as fake:
+        fake.fail_after_pages = 1
+        with pytest.raises(Auth0Unavailable):
+            run(aws, fake, window_of("2026-11-25", None, NOW))
+        fake.fail_after_pages = None
+        _, said = run(aws, fake, window_of("2026-11-24", "2026-11-25", NOW))
+    assert any(line.startswith("note: an unfinished backfill from 2026-11-25T00:00:00+00:00 to 2026-11-27T12:00")
+               for line in said)  # fmt: skip
+
+
+def test_a_read_that_stops_early_is_a_gap_not_a_success(aws: Any) -> None:
+    logs = auth0_logs()
+    with FakeAuth0(logs) as fake:
+        fake.lag_after = logs[120]["log_id"]  # the log store lags: later logs exist, pages stop here
+        with pytest.raises(OperatorError, match=r"a gap from 2026-11-25T\S+ to 2026-11-27T12:00:00Z") as gap:
+            run(aws, fake, window_of("2026-11-24", None, NOW))
+        assert gap.value.status == 1
+        assert len(checkpoints(aws["s3"])) == 1  # intact: the next run resumes
+        fake.lag_after = None
+        run(aws, fake, window_of("2026-11-24", None, NOW))
+    each_once(aws["s3"], logs)
+
+
+def test_an_empty_page_that_recovers_is_asked_again(aws: Any) -> None:
+    logs = auth0_logs()
+    waits: list[float] = []
+    with FakeAuth0(logs) as fake:
+        fake.lag_after = logs[60]["log_id"]
+
+        def wait(seconds: float) -> None:  # the store catches up while we wait
+            waits.append(seconds)
+            fake.lag_after = None
+
+        said: list[str] = []
+        backfill(ENV, aws.__getitem__, api(fake, said.append), window_of("2026-11-24", None, NOW), now=NOW,
+                 out=said.append, gap_wait_seconds=7, sleep=wait)  # fmt: skip
+    assert waits == [7]
+    assert any("but holds later logs: asking again shortly (1 of 3)" in line for line in said)
+    each_once(aws["s3"], logs)
+
+
+def test_a_quiet_tenant_is_caught_up_not_a_gap(aws: Any) -> None:
+    logs = auth0_logs(40)  # the last log is a day before the end of the window
+    with FakeAuth0(logs) as fake:
+        tally, _ = run(aws, fake, window_of("2026-11-24", None, NOW))
+    assert sum(tally.written.values()) == 40
+
+
+def test_an_answer_cut_short_is_asked_again(aws: Any) -> None:
+    logs = auth0_logs()
+    with FakeAuth0(logs) as fake:
+        fake.not_json_once = True
+        _, said = run(aws, fake, window_of("2026-11-24", None, NOW))
+    assert any("that are not JSON" in line and "asking again" in line for line in said)
+    each_once(aws["s3"], logs)
+
+
+def test_unreadable_archive_objects_are_reported_and_their_events_written_again(aws: Any) -> None:
+    logs = auth0_logs(30)
+    hour = event_hour(logs[0]["date"])
+    aws["s3"].put_object(Bucket=BUCKET, Key=f"logs/{hour}/not-gzip.gz", Body=b"plain text")
+    cut = json.dumps(envelope(logs[1], ENV, SOURCE))[:40]
+    aws["s3"].put_object(Bucket=BUCKET, Key=f"logs/{hour}/cut.gz", Body=gzip.compress(cut.encode()))
+    with FakeAuth0(logs) as fake:
+        _, said = run(aws, fake, window_of("2026-11-24", None, NOW))
+    assert any("not-gzip.gz is not a readable gzip object" in line for line in said)
+    assert any("cut.gz has 1 line(s) no JSON reader can read" in line for line in said)
+    ids = Counter(e["detail"]["log_id"] for k, e in archived_readable(aws["s3"]))
+    assert set(ids) == {log["log_id"] for log in logs} and set(ids.values()) == {1}
+
+
+def archived_readable(s3: Any) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="logs/")["Contents"]:
+        if "backfill-" in item["Key"]:
+            body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()).decode()
+            found += [(item["Key"], json.loads(line)) for line in body.splitlines() if line]
+    return found
+
+
+def test_ids_out_of_date_order_at_from_and_repeated_ids(aws: Any) -> None:
+    """Auth0's log ids are not quite in date order: a log dated after FROM can have a smaller id than the first
+    log at FROM. And Auth0 may give a log twice."""
+    logs = auth0_logs(60)
+    start = datetime.fromisoformat(logs[30]["date"].replace("Z", "+00:00"))
+    # A log dated just after FROM whose id sorts before the first log at FROM.
+    logs[29]["date"], logs[30]["date"] = (
+        logs[30]["date"],
+        (start + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+    )
+    with FakeAuth0([*logs, dict(logs[40])]) as fake:
+        tally, said = run(aws, fake, window_of(start.isoformat(), None, NOW))
+    each_once(aws["s3"], logs, start=start)
+    assert tally.duplicates == 1 and "given twice by Auth0 1" in said[-1]
+    assert any(line.startswith("  page ") and "logs read (" in line and "of the window)" in line for line in said)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "secret", "message"),
+    [
+        (
+            None,
+            "wrong",
+            "Auth0 refused the client credentials (401: Unauthorized): check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET",
+        ),
+        ("invalid", "secret", "Auth0 did not accept the token from AUTH0_CLIENT_ID (401: Invalid token)"),
+        ("without_scope", "secret", "the token lacks a scope; it needs read:logs"),
+    ],
+)
+def test_a_refusal_says_which_credential_is_wrong(aws: Any, refuse: str | None, secret: str, message: str) -> None:
+    with FakeAuth0(auth0_logs(5)) as fake:
+        fake.refuse = refuse
+        with pytest.raises(OperatorError, match=re.escape(message)):
+            backfill(ENV, aws.__getitem__, api(fake, secret=secret), window_of(None, None, NOW), now=NOW,
+                     out=lambda _: None)  # fmt: skip
+
+
+def test_an_expired_token_is_renewed_with_client_credentials_and_named_for_a_static_one(aws: Any) -> None:
+    with FakeAuth0(auth0_logs(5)) as fake:
+        fake.refuse = "expired"
+        tally = backfill(ENV, aws.__getitem__, api(fake), window_of(None, None, NOW), now=NOW, out=lambda _: None)
+        assert sum(tally.written.values()) == 5
+        fake.refuse = "expired"
+        static = Auth0Api(fake.url, "acme.auth0.com", {"token": "fake-management-token"}, sleep=lambda _: None,
+                          out=lambda _: None)  # fmt: skip
+        with pytest.raises(OperatorError, match=r"the Auth0 token has expired .*: set a new AUTH0_API_TOKEN"):
+            static.first_log()
