@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ops.common import ROOT, SYNTH_OUTPUT, OperatorError, fail, load_environment
+from ops.common import ROOT, SYNTH_OUTPUT, OperatorError, aws_failure, fail, load_environment
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -59,6 +59,9 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     commands = root.add_subparsers(dest="command", required=True)
+    # Listed for --help; main() hands them their own arguments before this parser runs.
+    commands.add_parser("cost", help="what each environment costs per month", add_help=False)
+    commands.add_parser("query", help="a named Athena query, locally", add_help=False)
     for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive", "backfill", "restore"):
         command = commands.add_parser(name)
         command.add_argument("--env", help="the environment, as named in the configuration")
@@ -98,10 +101,17 @@ def main(argv: list[str] | None = None) -> int:
             return query(argv[1:])
         except OperatorError as error:
             return fail(error)
+        except KeyboardInterrupt:
+            print("interrupted: query stopped; it wrote nothing", file=sys.stderr)
+            return 130
     if argv[:1] == ["cost"]:
         from ops.cost import main as cost
 
-        return cost(argv[1:])
+        try:
+            return cost(argv[1:])
+        except KeyboardInterrupt:
+            print("interrupted: cost stopped; it wrote nothing", file=sys.stderr)
+            return 130
     args = parser().parse_args(argv)
     try:
         _, env = load_environment(args.env)
@@ -111,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"interrupted: {args.command} stopped; it is safe to run it again", file=sys.stderr)
         return 130
+    except Exception as error:  # botocore's own, from any command: one line, not a traceback
+        if (converted := aws_failure(error)) is None:
+            raise
+        return fail(converted)
 
 
 def run(args: argparse.Namespace, env: Any) -> int:
@@ -194,7 +208,7 @@ def restore_command(args: argparse.Namespace, env: Any) -> int:
 
     start, end = parse_moment(args.start, "FROM"), parse_moment(args.end, "TO")
     if args.status:
-        states = aws_errors(lambda: status(env, session_client(env), start, end))
+        states = aws_errors(lambda: status(env, session_client(env), start, end, out=print))
         print(", ".join(f"{count} {state}" for state, count in sorted(states.items())) or "no objects in the window")
         return 0
     prices = Prices(env.aws_region)

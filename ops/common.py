@@ -80,6 +80,31 @@ def session_client(env: Environment) -> Callable[[str], Any]:
     return client
 
 
+def require_account(env: Environment, client: Callable[[str], Any]) -> None:
+    """Before any write: the credentials must be for the environment's account, or nothing is touched."""
+    account = client("sts").get_caller_identity()["Account"]
+    if account != env.aws_account_id:
+        raise OperatorError(
+            f"the AWS credentials are for account {account}; {env.name} is {env.aws_account_id}: nothing was changed"
+        )
+
+
+def aws_failure(error: BaseException) -> OperatorError | None:
+    """An error of botocore's (no credentials, an unknown profile, an endpoint out of reach, a refusal) as one
+    line; None for any other error."""
+    if not type(error).__module__.startswith("botocore"):
+        return None
+    from botocore.exceptions import ClientError, NoCredentialsError, ProfileNotFound
+
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        return OperatorError(f"AWS refused: {info.get('Code', '?')}: {info.get('Message', '')}".strip())
+    if isinstance(error, NoCredentialsError | ProfileNotFound):
+        return OperatorError(f"no AWS credentials ({error}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+                             "AWS_SECRET_ACCESS_KEY", 2)  # fmt: skip
+    return OperatorError(f"cannot reach AWS as configured: {error}")
+
+
 def partner_bus(env: Environment, events: Any) -> str:
     """The environment's partner bus: its configured source, or for a managed stream (whose source is
     known after apply only) the Auth0 partner bus that holds the ingest rule."""

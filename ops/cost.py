@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="make cost", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--events-per-day", type=float, help="Auth0 log events per day")
+    parser.add_argument("--events-per-day", type=float, default=100_000,
+                        help="Auth0 log events per day (default: 100,000)")  # fmt: skip
     parser.add_argument("--env", help="only this environment (default: every one)")
     parser.add_argument("--plot", type=Path, help="also draw stored GiB and monthly cost per class to this PNG")
     parser.add_argument("--docs", type=Path, help="rewrite the generated figures in this Markdown file")
@@ -160,12 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs is not None:
         args.docs.write_text(with_figures(args.docs.read_text()))
         return 0
-    if args.events_per_day is None:
-        parser.error("the following arguments are required: --events-per-day")
     if not math.isfinite(args.events_per_day) or args.events_per_day <= 0:
         parser.error(f"--events-per-day: expected a positive number, got {args.events_per_day:g}")
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         parser.error(f"--plot: expected a .png file name, got {args.plot}")
+    if args.plot is not None and not args.plot.resolve().parent.is_dir():
+        parser.error(f"--plot: the folder {args.plot.parent} does not exist")
     try:
         config = load_config(config_path(os.environ))
     except ConfigError as error:

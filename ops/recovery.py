@@ -30,7 +30,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from modules.contract.settings import Environment
-from ops.common import OperatorError, partner_bus
+from ops.common import OperatorError, partner_bus, require_account
 
 # EventBridge replays: a name of at most 64 characters of [.\-_A-Za-z0-9].
 REPLAY_NAME_TIME = "%Y%m%dT%H%M"
@@ -99,6 +99,7 @@ def replay(
             "never has more event hours open than its active partition limit (500)"
         )
     settle = 1.5 * env.buffer_interval_seconds if settle_seconds is None else settle_seconds
+    require_account(env, client)
     events = client("events")
     state = ""
     for number, (window_start, window_end) in enumerate(windows, 1):
@@ -129,14 +130,14 @@ def _replay_window(
 ) -> tuple[str, bool]:
     """Start (or follow) the replay of one window; its final state, and whether it ran in this call."""
     names = env.names
-    name = replay_name(names.prefix, start, end)
-    try:
-        state = events.describe_replay(ReplayName=name)["State"]
+    name, state = _latest_attempt(events, replay_name(names.prefix, start, end))
+    if state is not None and state not in ("FAILED", "CANCELLED"):
         out(f"{label}replay {name} was started before ({state}): following it")
         followed = state not in DONE_STATES
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
+    else:
+        if state is not None:  # a failed or cancelled replay is started anew, under the next name
+            out(f"{label}replay {name} ended {state}: starting it again")
+            name = _next_attempt(name)
         bus = partner_bus(env, events)
         archive_arn = events.describe_archive(ArchiveName=names.replay_archive)["ArchiveArn"]
         bus_arn = events.describe_event_bus(Name=bus)["Arn"]
@@ -160,9 +161,36 @@ def _replay_window(
         last = last.replace(tzinfo=last.tzinfo or UTC) if last else None
         done = f", replayed up to {last:%Y-%m-%d %H:%M:%S} UTC ({_share(start, end, last):.0%})" if last else ""
         out(f"  {state}{done}")
-    if state == "FAILED":
-        raise OperatorError(f"replay {name} failed: see aws events describe-replay --replay-name {name}")
+    if state in ("FAILED", "CANCELLED"):
+        raise OperatorError(f"replay {name} ended {state}: see aws events describe-replay --replay-name {name}; "
+                            "run the command again to start it anew")  # fmt: skip
     return state, followed
+
+
+def _latest_attempt(events: Any, base: str) -> tuple[str, str | None]:
+    """The window's latest replay (base, base-r2, base-r3, ...) and its state, or (base, None) if none."""
+    name, state = base, None
+    while True:
+        try:
+            found = events.describe_replay(ReplayName=name)["State"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            return (name if state is None else _previous_attempt(name)), state
+        state = found
+        if found not in ("FAILED", "CANCELLED"):
+            return name, state
+        name = _next_attempt(name)
+
+
+def _next_attempt(name: str) -> str:
+    base, _, number = name.rpartition("-r")
+    return f"{base}-r{int(number) + 1}" if base and number.isdigit() else f"{name}-r2"
+
+
+def _previous_attempt(name: str) -> str:
+    base, _, number = name.rpartition("-r")
+    return base if number == "2" else f"{base}-r{int(number) - 1}"
 
 
 def _share(start: datetime, end: datetime, last: datetime) -> float:
@@ -176,6 +204,7 @@ def redrive(
 
     ``dry_run``: count what would move and what is not ours, move nothing, and make every message
     visible again at once."""
+    require_account(env, client)
     sqs, firehose = client("sqs"), client("firehose")
     names = env.names
     url = sqs.get_queue_url(QueueName=names.dead_letter_queue)["QueueUrl"]
@@ -221,6 +250,17 @@ def redrive(
 
 
 def _redrive_dry_run(env: Environment, sqs: Any, url: str, out: Callable[[str], None]) -> RedriveResult:
+    result = classify_dead_letters(env, sqs, url)
+    out(
+        f"dry run: {result.moved} Auth0 log event(s) of {env.name} would move into {env.names.delivery_stream}; "
+        f"{result.foreign} message(s) that are not would stay; nothing was moved"
+    )
+    return result
+
+
+def classify_dead_letters(env: Environment, sqs: Any, url: str) -> RedriveResult:
+    """What the queue holds, by the rule redrive moves by (``moved``: Auth0 log events of this environment,
+    ``foreign``: anything else), read without moving anything: every message is visible again at once."""
     result, seen = RedriveResult(), []
     try:
         while messages := sqs.receive_message(
@@ -230,17 +270,13 @@ def _redrive_dry_run(env: Environment, sqs: Any, url: str, out: Callable[[str], 
             ours = sum(_is_auth0_event(m["Body"], env) for m in messages)
             result.moved += ours
             result.foreign += len(messages) - ours
-    finally:  # what the dry run received is visible again at once, for the real run
+    finally:
         for first in range(0, len(seen), 10):
             sqs.change_message_visibility_batch(
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
                          for i, m in enumerate(seen[first : first + 10])],
             )  # fmt: skip
-    out(
-        f"dry run: {result.moved} Auth0 log event(s) of {env.name} would move into {env.names.delivery_stream}; "
-        f"{result.foreign} message(s) that are not would stay; nothing was moved"
-    )
     return result
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from modules.contract.naming import LOG_PREFIX
 from modules.contract.settings import Environment
-from ops.common import OperatorError
+from ops.common import OperatorError, require_account
 from ops.cost_model import Prices, restore_cost
 
 ARCHIVED = ("GLACIER", "DEEP_ARCHIVE")
@@ -49,13 +49,18 @@ def hours_of(start: datetime, end: datetime) -> Iterator[str]:
         hour += timedelta(hours=1)
 
 
-def archived_objects(s3: Any, bucket: str, start: datetime, end: datetime) -> list[Archived]:
+def archived_objects(
+    s3: Any, bucket: str, start: datetime, end: datetime, out: Callable[[str], None] = lambda _: None
+) -> list[Archived]:
     found = []
-    for prefix in hours_of(start, end):
+    hours = list(hours_of(start, end))
+    for n, prefix in enumerate(hours, 1):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             found += [
                 Archived(o["Key"], o["Size"], o.get("StorageClass", "STANDARD")) for o in page.get("Contents", [])
             ]
+        if n % 24 == 0 and n < len(hours):  # a day of hours at a time: a long window says where it is
+            out(f"  listing: {n}/{len(hours)} hours, {len(found)} objects so far")
     return found
 
 
@@ -98,15 +103,16 @@ def restore(
     prices: Prices,
     confirm: Callable[[str], bool],
     out: Callable[[str], None] = print,
+    now: datetime | None = None,
 ) -> Counter:
     if tier not in TIERS:
         raise OperatorError(f"TIER: expected one of {', '.join(TIERS)}, got {tier!r}", 2)
     if not 1 <= days <= 30:
         raise OperatorError(f"DAYS: expected 1 to 30 days of restored copies, got {days}", 2)
-    if not start < end:
-        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
+    check_window(start, end, now or datetime.now(UTC))
+    require_account(env, client)
     s3, bucket = client("s3"), env.names.archive_bucket
-    objects = archived_objects(s3, bucket, start, end)
+    objects = archived_objects(s3, bucket, start, end, out)
     for line in estimate(objects, prices, days):
         out(line)
     todo = [o for o in objects if o.storage_class in ARCHIVED]
@@ -130,10 +136,21 @@ def restore(
     return done
 
 
-def status(env: Environment, client: Callable[[str], Any], start: datetime, end: datetime) -> Counter:
+def check_window(start: datetime, end: datetime, now: datetime) -> None:
+    if not start < end:
+        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
+    if start > now:
+        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) is in the future: nothing there to restore", 2)
+
+
+def status(
+    env: Environment, client: Callable[[str], Any], start: datetime, end: datetime, *,
+    now: datetime | None = None, out: Callable[[str], None] = lambda _: None,
+) -> Counter:  # fmt: skip
+    check_window(start, end, now or datetime.now(UTC))
     s3, bucket = client("s3"), env.names.archive_bucket
     states: Counter = Counter()
-    for item in archived_objects(s3, bucket, start, end):
+    for item in archived_objects(s3, bucket, start, end, out):
         if item.storage_class not in ARCHIVED:
             states["readable (not archived)"] += 1
         else:
@@ -148,4 +165,6 @@ def restore_state(head: dict[str, Any]) -> str:
         return "not requested"
     if 'ongoing-request="true"' in header:
         return "in progress"
-    return "restored (readable)"
+    if 'ongoing-request="false"' in header:
+        return "restored (readable)"
+    return f"unknown (x-amz-restore: {header})"  # said as it is, never guessed

@@ -269,9 +269,16 @@ class Verifier:
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
         waiting = sum(int(v) for v in attributes.values())
-        if waiting:
-            raise CheckFailed(f"{waiting} undelivered events wait: fix the cause, then redrive them (README)")
-        return "empty", False
+        if not waiting:
+            return "empty", False
+        from ops.recovery import classify_dead_letters
+
+        held = classify_dead_letters(self.env, sqs, url)  # by the rule make redrive moves by
+        foreign = (f"; {held.foreign} message(s) that are not Auth0 log events of {self.env.name}, which make "
+                   "redrive leaves there: read them with aws sqs receive-message") if held.foreign else ""  # fmt: skip
+        if held.moved:
+            raise CheckFailed(f"{held.moved} undelivered Auth0 event(s) wait: fix the cause, then redrive{foreign}")
+        raise CheckFailed(f"no Auth0 event, but {held.foreign or waiting} other message(s){foreign}")
 
     def check_alarms(self) -> tuple[str, bool]:
         expected = set(self.names.alarms.values())

@@ -202,7 +202,7 @@ def run_cost(*arguments: str, **env: str) -> subprocess.CompletedProcess[str]:
         (["--events-per-day", "many"], "argument --events-per-day: invalid float value: 'many'"),
         (["--events-per-day", "10", "--env", "qa"], "--env: no environment 'qa' in environments.toml"),
         (["--events-per-day", "10", "--plot", "cost.svg"], "--plot: expected a .png file name, got cost.svg"),
-        ([], "the following arguments are required: --events-per-day"),
+        (["--plot", "/no/such/folder/cost.png"], "--plot: the folder /no/such/folder does not exist"),
     ],
 )
 def test_bad_arguments_get_a_clear_error(arguments: list[str], message: str) -> None:
@@ -226,3 +226,20 @@ def test_the_plot_is_written(tmp_path: Path) -> None:
     assert (tmp_path / "cost.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.stdout.startswith("auth0-log-archive-dev (us-east-1, prices read ")
     assert result.stdout.rstrip().endswith(f"plot written to {tmp_path / 'cost.png'}")
+
+
+def test_events_per_day_is_optional_as_its_usage_says() -> None:
+    result = run_cost("--env", "dev")
+    assert result.returncode == 0, result.stderr
+    assert "--events-per-day" in run_cost("--help").stdout and "default: 100,000" in run_cost("--help").stdout
+
+
+def test_the_command_list_names_cost_and_query() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    usage = subprocess.run([sys.executable, "-m", "ops", "--help"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout  # fmt: skip
+    assert "{cost,query,validate," in usage.replace(" ", "").replace("\n", "")

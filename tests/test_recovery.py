@@ -30,6 +30,17 @@ def environment() -> Environment:
 # --- replay ------------------------------------------------------------------------------
 
 
+def with_sts(events: Any, account: str | None = None) -> Any:
+    """The replay's clients: EventBridge's stub, and STS answering for the environment's account."""
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
+    stubber = Stubber(sts)
+    identity = {"Account": account or environment().aws_account_id, "Arn": "arn:aws:iam::1:user/x", "UserId": "x"}
+    for _ in range(3):
+        stubber.add_response("get_caller_identity", identity)
+    stubber.activate()
+    return lambda service: sts if service == "sts" else events
+
+
 def events_stubber() -> tuple[Any, Stubber]:
     client = boto3.client("events", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")
     stubber = Stubber(client)
@@ -65,7 +76,7 @@ def test_replay_starts_into_the_ingest_rule_only_and_follows_it() -> None:
     )
     stubber.add_response("describe_replay", {"State": "COMPLETED", "EventLastReplayedTime": END})
     said: list[str] = []
-    state = replay(env, lambda _: client, START, END, now=NOW, poll_seconds=0, out=said.append)
+    state = replay(env, with_sts(client), START, END, now=NOW, poll_seconds=0, out=said.append)
     assert state == "COMPLETED"
     stubber.assert_no_pending_responses()
     assert said[0].startswith(f"replay {name} started (STARTING): 2026-11-26 08:00 to 2026-11-26 14:00 UTC")
@@ -78,7 +89,7 @@ def test_replay_run_again_follows_the_one_already_started() -> None:
     stubber.add_response("describe_replay", {"State": "RUNNING"})
     stubber.add_response("describe_replay", {"State": "COMPLETED"})
     said: list[str] = []
-    assert replay(environment(), lambda _: client, START, END, now=NOW, poll_seconds=0, out=said.append) == "COMPLETED"
+    assert replay(environment(), with_sts(client), START, END, now=NOW, poll_seconds=0, out=said.append) == "COMPLETED"
     stubber.assert_no_pending_responses()  # and no start_replay: no second replay
     assert said[0].endswith("was started before (RUNNING): following it")
 
@@ -124,7 +135,7 @@ def test_a_long_replay_goes_window_by_window_under_the_active_partition_limit() 
         )
         stubber.add_response("describe_replay", {"State": "COMPLETED"}, {"ReplayName": name})
     said: list[str] = []
-    state = replay(env, lambda _: client, start, end, now=NOW, poll_seconds=0, settle_seconds=0, out=said.append)
+    state = replay(env, with_sts(client), start, end, now=NOW, poll_seconds=0, settle_seconds=0, out=said.append)
     assert state == "COMPLETED"
     stubber.assert_no_pending_responses()
     assert said[1].startswith("3 windows of at most 168 hours")
@@ -141,7 +152,7 @@ def test_a_long_replay_without_waiting_starts_one_window_and_says_what_is_left()
     stubber.add_response("describe_replay", {"State": "RUNNING"})
     said: list[str] = []
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
-    assert replay(env, lambda _: client, start, end, now=NOW, wait=False, out=said.append) == "RUNNING"
+    assert replay(env, with_sts(client), start, end, now=NOW, wait=False, out=said.append) == "RUNNING"
     stubber.assert_no_pending_responses()
     assert said[-1] == "2 more window(s) after this one: run the command again once it is done"
 
@@ -164,7 +175,7 @@ def test_replay_warns_beyond_the_archive_window() -> None:
     stubber.add_response("describe_replay", {"State": "COMPLETED"})
     said: list[str] = []
     start, end = datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC)  # one window
-    replay(environment(), lambda _: client, start, end, now=NOW, out=said.append)
+    replay(environment(), with_sts(client), start, end, now=NOW, out=said.append)
     assert said[0].startswith("warning: the replay archive keeps 14 days; events before 2026-11-13 12:00 UTC")
 
 
@@ -208,7 +219,7 @@ class Refusing:
 @pytest.fixture
 def aws() -> Any:
     with mock_aws():
-        clients = {s: boto3.client(s, region_name="us-east-1") for s in ("sqs", "firehose", "s3")}
+        clients = {s: boto3.client(s, region_name="us-east-1") for s in ("sqs", "firehose", "s3", "sts")}
         names = environment().names
         clients["s3"].create_bucket(Bucket=names.archive_bucket)
         clients["firehose"].create_delivery_stream(
@@ -299,3 +310,50 @@ def test_make_redrive_talks_to_the_aws_endpoint_url(moto_server: str, tmp_path) 
         assert result.returncode == 0, result.stderr
         assert expected in result.stdout
     assert len(s3.list_objects_v2(Bucket=names.archive_bucket)["Contents"]) == 1
+
+
+@pytest.mark.parametrize("ended", ["FAILED", "CANCELLED"])
+def test_a_failed_or_cancelled_replay_is_started_anew_under_the_next_name(ended: str) -> None:
+    env = environment()
+    client, stubber = events_stubber()
+    base = "auth0-log-archive-dev-20261126T0800-20261126T1400"
+    archive = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
+    bus = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
+    rule = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
+    stubber.add_response("describe_replay", {"State": ended}, {"ReplayName": base})
+    stubber.add_client_error(
+        "describe_replay", "ResourceNotFoundException", expected_params={"ReplayName": f"{base}-r2"}
+    )
+    stubber.add_response("describe_archive", {"ArchiveArn": archive}, {"ArchiveName": "auth0-log-archive-dev-replay"})
+    stubber.add_response("describe_event_bus", {"Arn": bus, "Name": SOURCE}, {"Name": SOURCE})
+    stubber.add_response(
+        "describe_rule", {"Arn": rule}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
+    )
+    stubber.add_response("start_replay", {"State": "STARTING"}, {
+        "ReplayName": f"{base}-r2", "Description": ANY, "EventSourceArn": archive, "EventStartTime": START,
+        "EventEndTime": END, "Destination": {"Arn": bus, "FilterArns": [rule]}})  # fmt: skip
+    stubber.add_response("describe_replay", {"State": "COMPLETED"}, {"ReplayName": f"{base}-r2"})
+    said: list[str] = []
+    assert replay(env, with_sts(client), START, END, now=NOW, poll_seconds=0, out=said.append) == "COMPLETED"
+    stubber.assert_no_pending_responses()
+    assert said[0] == f"replay {base} ended {ended}: starting it again"
+
+
+def test_a_replay_cancelled_while_followed_is_a_failure() -> None:
+    client, stubber = events_stubber()
+    stubber.add_response("describe_replay", {"State": "RUNNING"})
+    stubber.add_response("describe_replay", {"State": "CANCELLED"})
+    with pytest.raises(OperatorError, match=r"ended CANCELLED: .* run the command again to start it anew"):
+        replay(environment(), with_sts(client), START, END, now=NOW, poll_seconds=0, out=lambda _: None)
+
+
+def test_replay_and_redrive_change_nothing_with_another_account_s_credentials(aws: Any) -> None:
+    client, _ = events_stubber()  # no EventBridge call is stubbed: any would fail the test
+    with pytest.raises(OperatorError, match="are for account 999999999999; dev is 123456789012: nothing was changed"):
+        replay(environment(), with_sts(client, "999999999999"), START, END, now=NOW, out=lambda _: None)
+    clients, url = aws
+    clients["sqs"].send_message(QueueUrl=url, MessageBody="{}")
+    other = parse_config(CONFIG.replace("123456789012", "999999999999"), "other.toml").environment("dev")
+    with pytest.raises(OperatorError, match="are for account 123456789012; dev is 999999999999"):
+        redrive(other, clients.__getitem__, out=lambda _: None)
+    assert in_queue(clients, url) == 1

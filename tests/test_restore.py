@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -36,6 +36,12 @@ def archive(s3: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="logs/2025/11/02/00/outside.gz", Body=b"x", StorageClass="GLACIER")
 
 
+def clients(s3: Any) -> Any:
+    """The command's clients: S3, and STS (moto's account is the environment's)."""
+    sts = boto3.client("sts", region_name="us-east-1")
+    return lambda service: sts if service == "sts" else s3
+
+
 @pytest.fixture
 def s3() -> Any:
     with mock_aws():
@@ -52,8 +58,8 @@ def test_the_window_is_its_hours() -> None:
 def test_estimate_confirm_restore_status(s3: Any) -> None:
     said: list[str] = []
     asked: list[str] = []
-    assert status(ENV, lambda _: s3, START, END) == {"not requested": 24}
-    done = restore(ENV, lambda _: s3, START, END, tier="Bulk", days=7, prices=PRICES,
+    assert status(ENV, clients(s3), START, END) == {"not requested": 24}
+    done = restore(ENV, clients(s3), START, END, tier="Bulk", days=7, prices=PRICES,
                    confirm=lambda q: asked.append(q) or True, out=said.append)  # fmt: skip
     assert said[0] == "24 objects, 0.000 GiB: 4 in DEEP_ARCHIVE (0.000 GiB), 20 in GLACIER (0.000 GiB)"
     # Deep Archive has no Expedited tier, so the window's estimate offers Bulk and Standard.
@@ -63,17 +69,17 @@ def test_estimate_confirm_restore_status(s3: Any) -> None:
     assert done == {"requested": 24}
     assert said[-1] == "  24/24: 24 requested"
     # moto finishes restores at once: every object is readable again, and a second run requests nothing.
-    assert status(ENV, lambda _: s3, START, END) == {"restored (readable)": 24}
-    again = restore(ENV, lambda _: s3, START, END, tier="Bulk", days=7, prices=PRICES, confirm=lambda _: True,
+    assert status(ENV, clients(s3), START, END) == {"restored (readable)": 24}
+    again = restore(ENV, clients(s3), START, END, tier="Bulk", days=7, prices=PRICES, confirm=lambda _: True,
                     out=lambda _: None)  # fmt: skip
     assert again == {"restored (readable)": 24}
 
 
 def test_nothing_is_restored_without_confirmation(s3: Any) -> None:
-    done = restore(ENV, lambda _: s3, START, END, tier="Standard", days=3, prices=PRICES, confirm=lambda _: False,
+    done = restore(ENV, clients(s3), START, END, tier="Standard", days=3, prices=PRICES, confirm=lambda _: False,
                    out=lambda _: None)  # fmt: skip
     assert not done
-    assert status(ENV, lambda _: s3, START, END) == {"not requested": 24}
+    assert status(ENV, clients(s3), START, END) == {"not requested": 24}
 
 
 @pytest.mark.parametrize(
@@ -86,7 +92,7 @@ def test_nothing_is_restored_without_confirmation(s3: Any) -> None:
 )
 def test_what_s3_would_refuse_is_refused_first(s3: Any, tier: str, days: int, message: str) -> None:
     with pytest.raises(OperatorError, match=message):
-        restore(ENV, lambda _: s3, START, END, tier=tier, days=days, prices=PRICES, confirm=lambda _: True,
+        restore(ENV, clients(s3), START, END, tier=tier, days=days, prices=PRICES, confirm=lambda _: True,
                 out=lambda _: None)  # fmt: skip
 
 
@@ -121,3 +127,41 @@ def test_make_restore_asks_for_yes_without_a_terminal_and_restores_with_it(moto_
     assert "Traceback" not in refused.stderr
     assert run("--yes").returncode == 0
     assert run("--status").stdout.strip() == "24 restored (readable)"
+
+
+def test_a_window_in_the_future_is_refused_before_any_call() -> None:
+    from ops.common import OperatorError
+
+    later = datetime.now(UTC) + timedelta(days=2)
+    with pytest.raises(OperatorError, match="is in the future: nothing there to restore") as refused:
+        restore(ENV, lambda _: None, later, later + timedelta(days=1), tier="Bulk", days=7, prices=PRICES,
+                confirm=lambda _: True, out=lambda _: None)  # fmt: skip
+    assert refused.value.status == 2
+    with pytest.raises(OperatorError, match="is in the future"):
+        status(ENV, lambda _: None, later, later + timedelta(days=1))
+
+
+def test_a_restore_state_s3_does_not_document_is_said_as_it_is() -> None:
+    from ops.restore import restore_state
+
+    assert restore_state({"Restore": 'ongoing-request="true"'}) == "in progress"
+    assert restore_state({"Restore": 'ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"'}) == (
+        "restored (readable)"
+    )
+    assert restore_state({"Restore": "something new"}) == "unknown (x-amz-restore: something new)"
+
+
+def test_a_long_listing_says_where_it_is(s3: Any) -> None:
+    said: list[str] = []
+    status(ENV, clients(s3), START, START + timedelta(days=3), out=said.append)
+    assert said == ["  listing: 24/72 hours, 24 objects so far", "  listing: 48/72 hours, 25 objects so far"]
+
+
+def test_credentials_for_another_account_restore_nothing(s3: Any) -> None:
+    from ops.common import OperatorError
+
+    other = parse_config(CONFIG.replace("123456789012", "999999999999"), "other.toml").environment("dev")
+    with pytest.raises(OperatorError, match="are for account 123456789012; dev is 999999999999"):
+        restore(other, clients(s3), START, END, tier="Bulk", days=7, prices=PRICES, confirm=lambda _: True,
+                out=lambda _: None)  # fmt: skip
+    assert status(ENV, clients(s3), START, END) == {"not requested": 24}
