@@ -10,6 +10,8 @@ Cases:
   tests        the full offline test suite
   e2e          make e2e once (it takes minutes): init, apply, replan and operator-command time per stack,
                and the whole run against its 10-minute budget
+  backfill     make backfill against the local Auth0 fake at a rate limit of 50 requests/s and 0, 100 and
+               300 ms a request: the requests it makes per second, as a share of the limit (target 80%)
 
 Each case runs once to warm up (disk cache, jsii package cache), then --runs
 times; the median is reported. Peak memory is the largest sum of the resident
@@ -38,6 +40,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Budgets from issue #3, checked on the medians.
 SYNTH_SECONDS, SYNTH_MIB, SYNTH_RATIO, TESTS_SECONDS = 8.0, 800.0, 0.35, 90.0
 E2E_SECONDS = 600.0  # issue #21: every shipped stack applied in under 10 minutes on 2 cores
+BACKFILL_SHARE = 0.8  # issue #24: at least 80% of Auth0's rate limit at 100 ms a request
+BACKFILL_RATE, BACKFILL_LATENCIES = 50, (0.0, 0.1, 0.3)
 
 
 # The operator commands' start-up: everything make review and make verify import before they act.
@@ -161,12 +165,68 @@ def measure_e2e() -> tuple[list[str], str]:
     return lines, verdict
 
 
+def measure_backfill() -> tuple[list[str], list[str]]:
+    """Backfill 20,000 logs (200 checkpoint pages) from the Auth0 fake at each latency; moto's S3 holds the
+    archive in process. The share is requests per second over the stated limit."""
+    sys.path.insert(0, str(ROOT))
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+    from moto import mock_aws
+
+    from modules.contract.validation import parse_config
+    from ops.auth0_api import Auth0Api
+    from ops.backfill import backfill, window_of
+    from tests.fake_auth0 import CLIENT_SECRET, FakeAuth0
+    from tests.helpers import OPERATOR_CONFIG
+
+    env = parse_config(OPERATOR_CONFIG, "bench.toml").environment("dev")
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    logs = [{"log_id": f"900{n:053d}", "date": (start + timedelta(seconds=30 * n)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+             "type": "s", "description": "event"} for n in range(20_000)]  # fmt: skip
+    end = start + timedelta(seconds=30 * len(logs))
+    lines = [
+        f"make backfill against the local Auth0 fake, {len(logs)} logs, rate limit {BACKFILL_RATE} requests/s:",
+        "",
+        "| latency (ms) | shards | requests | seconds | requests/s | share of the limit | 429s |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    verdicts = []
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": env.aws_region}
+    )
+    for latency in BACKFILL_LATENCIES:
+        with mock_aws(), FakeAuth0(logs) as fake:
+            fake.rate_limit, fake.latency = BACKFILL_RATE, latency
+            clients = {s: boto3.client(s, region_name=env.aws_region) for s in ("s3", "sts", "events")}
+            clients["s3"].create_bucket(Bucket=env.names.archive_bucket)
+            auth0 = Auth0Api(fake.url, "acme.auth0.com", {"client_id": "bench", "client_secret": CLIENT_SECRET},
+                             out=lambda _: None)  # fmt: skip
+            auth0.first_log()  # learns the limit, as the command's first call does
+            fake.requests.clear()
+            began = time.monotonic()
+            tally = backfill(env, clients.__getitem__, auth0, window_of(start.isoformat(), end.isoformat(), end),
+                             out=lambda _: None)  # fmt: skip
+            seconds = time.monotonic() - began
+        requests = len(fake.requests)
+        share = requests / seconds / BACKFILL_RATE
+        from ops.backfill import shard_count
+
+        lines.append(f"| {latency * 1000:.0f} | {shard_count(BACKFILL_RATE)} | {requests} | {seconds:.1f} | "
+                     f"{requests / seconds:.1f} | {share:.0%} | {fake.limited} |")  # fmt: skip
+        assert sum(tally.written.values()) == len(logs), "the bench's backfill lost logs"
+        if latency == 0.1:
+            verdicts.append(f"backfill at 100 ms: {share:.0%} of the rate limit (target {BACKFILL_SHARE:.0%}): "
+                            + ("ok" if share >= BACKFILL_SHARE else "UNDER"))  # fmt: skip
+    return lines, verdicts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
     parser.add_argument(
         "--only",
-        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests", "e2e"],
+        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests", "e2e", "backfill"],
         action="append",
         help="measure only these cases (repeatable)",
     )
@@ -247,6 +307,10 @@ def main() -> int:
         verdicts.append(
             f"tests {tests:.1f} s (budget {TESTS_SECONDS:.0f} s): " + ("ok" if tests <= TESTS_SECONDS else "OVER")
         )
+    if not args.only or "backfill" in args.only:
+        backfill_lines, backfill_verdicts = measure_backfill()
+        lines += ["", *backfill_lines]
+        verdicts += backfill_verdicts
     if not args.only or "e2e" in args.only:
         e2e_lines, e2e_verdict = measure_e2e()
         lines += ["", *e2e_lines]

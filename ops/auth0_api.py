@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +30,39 @@ from ops.common import OperatorError
 TAKE = 100  # the most Auth0 returns per request
 ATTEMPTS = 6
 LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+# Until Auth0 says its limit (x-ratelimit-limit, requests per second), ask at the lowest plan's rate.
+DEFAULT_RATE = 2.0
+
+
+class RateLimit:
+    """Requests spaced to the tenant's rate limit, shared by every thread of a run: Auth0 states its limit in
+    each answer (x-ratelimit-limit, requests per second; x-ratelimit-remaining; x-ratelimit-reset), and this
+    asks at that rate, no faster. https://auth0.com/docs/troubleshoot/customer-support/operational-policies/rate-limit-policy
+    """
+
+    def __init__(self, per_second: float = DEFAULT_RATE, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second, self.clock = per_second, clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, sleep: Callable[[float], None]) -> None:
+        with self._lock:
+            now = self.clock()
+            start = max(now, self._next)
+            self._next = start + 1.0 / self.per_second
+        if start > now:
+            sleep(start - now)
+
+    def learn(self, headers: Mapping[str, str]) -> None:
+        limit = next((v for k, v in headers.items() if k.lower() == "x-ratelimit-limit"), None)
+        try:
+            value = float(limit) if limit is not None else math.nan
+        except ValueError:
+            return
+        if math.isfinite(value) and value > 0:
+            self.per_second = value
 
 
 class Auth0Unavailable(OperatorError):
@@ -62,6 +97,7 @@ class Auth0Api:
         self.base_url, self.domain, self.secrets = base_url, domain, dict(secrets)
         self.sleep, self.clock, self.out = sleep, clock, out
         self._token = self.secrets.get("token")
+        self.rate = RateLimit()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], domain: str | None, **kwargs: Any) -> Auth0Api | None:
@@ -101,14 +137,17 @@ class Auth0Api:
             if body is not None:
                 data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
             request = urllib.request.Request(url, data=data, method=method, headers=headers)
+            self.rate.wait(self.sleep)
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
+                    self.rate.learn(response.headers)
                     text = response.read()
                     try:
                         return json.loads(text or b"null"), dict(response.headers)
                     except ValueError:  # a proxy's page, a body cut short: worth asking again
                         problem = f"Auth0 answered {len(text)} bytes that are not JSON for {where}"
             except urllib.error.HTTPError as error:
+                self.rate.learn(error.headers)
                 if error.code == 429:
                     reset = float(error.headers.get("X-RateLimit-Reset") or self.clock() + 1)
                     wait = max(0.0, reset - self.clock()) + 0.5

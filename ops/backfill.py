@@ -26,12 +26,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import re
+import threading
 import time
 import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -202,41 +205,81 @@ class Archive:
 
 
 @dataclass
+class Shard:
+    """A slice of the window's time, read on its own: from its own search, by checkpoint pages, to its end."""
+
+    start: datetime | None  # None: the window is given by a log id (one shard, from ``after``)
+    end: datetime
+    after: str | None = None  # the last log id read (a resumed shard reads after it)
+    last_date: str = ""
+    done: bool = False
+
+    def owns(self, log: dict[str, Any]) -> bool:
+        moment = _moment(log["date"])
+        return (self.start is None or moment >= self.start) and moment < self.end
+
+    def state(self) -> dict[str, Any]:
+        return {"start": _iso(self.start) if self.start else None, "end": _iso(self.end), "after": self.after,
+                "last_date": self.last_date, "done": self.done}  # fmt: skip
+
+    @classmethod
+    def of(cls, state: dict[str, Any]) -> Shard:
+        return cls(_moment(state["start"]) if state.get("start") else None, _moment(state["end"]), state.get("after"),
+                   state.get("last_date") or "", bool(state.get("done")))  # fmt: skip
+
+
+def shards_of(window: Window, start: datetime | None, count: int) -> list[Shard]:
+    """``count`` slices of equal time (whole minutes), or one shard from a log id."""
+    if window.after or start is None:
+        return [Shard(None, window.end, window.after)]
+    step = max((window.end - start) / count, timedelta(minutes=1))
+    cuts = [start + step * n for n in range(count) if start + step * n < window.end]
+    cuts = [c.replace(second=0, microsecond=0) if n else c for n, c in enumerate(cuts)]
+    return [Shard(a, b) for a, b in zip(cuts, [*cuts[1:], window.end], strict=True)]
+
+
+@dataclass
 class Job:
-    """One run of a backfill: what it files, where, and what it has seen."""
+    """One run of a backfill: what it files, where, and what it has seen; shared by the shards' threads."""
 
     env: Environment
     source: str
     archive: Archive
     window: Window
     dry_run: bool
+    key: str
+    shards: list[Shard] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
     seen: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
 
-    def take(self, page: list[dict[str, Any]]) -> None:
-        self.tally.pages += 1
-        fresh = []
-        for log in page:
-            if log["log_id"] in self.seen:
-                self.tally.duplicates += 1
-                continue
-            self.seen.add(log["log_id"])
-            if _in(log, self.window):
+    def take(self, shard: Shard, page: list[dict[str, Any]]) -> None:
+        """File the logs of the page that are the shard's own (a neighbour reads the others)."""
+        with self.lock:
+            self.tally.pages += 1
+            fresh = []
+            for log in page:
+                if not shard.owns(log):
+                    if not _in(log, self.window) and log["log_id"] not in self.seen:
+                        self.seen.add(log["log_id"])
+                        self.tally.outside += 1
+                    continue
+                if log["log_id"] in self.seen:
+                    self.tally.duplicates += 1
+                    continue
+                self.seen.add(log["log_id"])
                 fresh.append(log)
-            else:
-                self.tally.outside += 1
-        _file(fresh, self.env, self.source, self.archive, self.tally, dry_run=self.dry_run)
+            _file(fresh, self.env, self.source, self.archive, self.tally, dry_run=self.dry_run)
 
-    def starting_point(self, auth0: Auth0Api, oldest: dict[str, Any], resume: str | None) -> tuple[str | None, str]:
-        """The log id to read after, and the latest date read so far."""
-        if resume or self.window.after:
-            return resume or self.window.after, ""
-        # From a little before FROM: log ids are not quite in date order around it.
-        first = auth0.first_log(_iso(self.window.start - PAST_THE_END)) if self.window.start else oldest
-        if first is None:
-            return None, ""
-        self.take([first])  # checkpoint pages start after a log: the first one comes from a search
-        return first["log_id"], first["date"]
+    def save(self) -> None:
+        if self.dry_run:
+            return
+        with self.lock:
+            state = {"from": self.window.start.isoformat() if self.window.start else self.window.after,
+                     "end": self.window.end.isoformat(), "after": "shards",
+                     "shards": [s.state() for s in self.shards]}  # fmt: skip
+            self.archive.s3.put_object(Bucket=self.archive.bucket, Key=self.key, Body=json.dumps(state).encode())
 
 
 def backfill(
@@ -250,7 +293,10 @@ def backfill(
     out: Callable[[str], None] = print,
     gap_wait_seconds: float = GAP_WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
+    shards: int | None = None,
 ) -> Tally:
+    """Backfill ``window``; ``shards`` slices of its time are read at once, within Auth0's rate limit (by
+    default as many as the limit and the latency keep busy, MAX_SHARDS at most)."""
     account = client("sts").get_caller_identity()["Account"]
     if account != env.aws_account_id:
         raise OperatorError(f"the AWS credentials are for account {account}; {env.name} is {env.aws_account_id}")
@@ -260,23 +306,33 @@ def backfill(
     if stored and not window.end_given:
         window = replace(window, end=_moment(stored["end"]))  # the job's own end, not a new "now"
     for other in [] if dry_run else archive.others(env.name, key):
-        out(f"note: an unfinished backfill from {other.get('from')} to {other.get('end')} stopped after log "
-            f"{other['after']}: run it again with that FROM to finish it")  # fmt: skip
-    job = Job(env, partner_bus(env, client("events")), archive, window, dry_run)
-    oldest = auth0.first_log()
+        out(f"note: an unfinished backfill from {other.get('from')} to {other.get('end')} stopped: run it again "
+            "with that FROM to finish it")  # fmt: skip
+    job = Job(env, partner_bus(env, client("events")), archive, window, dry_run, key)
+    oldest = auth0.first_log()  # also tells the tenant's rate limit (x-ratelimit-limit)
     if oldest is None:
         out("Auth0 holds no logs: nothing to backfill")
         return job.tally
     if window.start is not None and _moment(oldest["date"]) > window.start:
         out(f"warning: Auth0 holds logs from {oldest['date']} on; those between {window.start:%Y-%m-%d %H:%M} and "
             "then are gone from Auth0 (its retention is 1 to 30 days, by plan)")  # fmt: skip
-    resume = stored["after"] if stored else None
-    if resume:
-        out(f"resuming after log {resume} (a checkpoint of an earlier run of this job, to {window.end:%Y-%m-%d %H:%M})")
-    after, last_date = job.starting_point(auth0, oldest, resume)
-    _read(
-        auth0, job, key, after, last_date, progress=Progress(window, out), out=out, wait=lambda: sleep(gap_wait_seconds)
-    )
+    if stored and isinstance(stored.get("shards"), list):
+        job.shards = [Shard.of(s) for s in stored["shards"]]
+        out(f"resuming {sum(not s.done for s in job.shards)} of {len(job.shards)} shards of this job "
+            f"(a checkpoint of an earlier run, to {window.end:%Y-%m-%d %H:%M})")  # fmt: skip
+    else:
+        begin = window.start or (None if window.after else _moment(oldest["date"]))
+        job.shards = shards_of(window, begin, shards or shard_count(auth0.rate.per_second))
+    progress = Progress(window, out)
+    todo = [s for s in job.shards if not s.done]
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+        futures = [pool.submit(_read_shard, auth0, job, shard, progress=progress, out=out,
+                               wait=lambda: sleep(gap_wait_seconds)) for shard in todo]  # fmt: skip
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            job.stop.set()  # a failed shard stops the others at their next page; each has saved its place
     if not dry_run:
         archive.drop_checkpoint(key)  # done: a later run of this job checks it all again
     for line in job.tally.lines(dry_run):
@@ -285,58 +341,90 @@ def backfill(
     return job.tally
 
 
-def _read(
-    auth0: Auth0Api, job: Job, key: str, after: str | None, last_date: str, *, progress: Progress,
-    out: Callable[[str], None], wait: Callable[[], None],
+# Enough shards to keep Auth0's rate limit busy at 300 ms a request, no more than this many threads.
+MAX_SHARDS = 16
+LATENCY_ALLOWED = 0.3
+
+
+def shard_count(per_second: float) -> int:
+    return max(1, min(MAX_SHARDS, math.ceil(per_second * LATENCY_ALLOWED * 1.25)))
+
+
+def _read_shard(
+    auth0: Auth0Api, job: Job, shard: Shard, *, progress: Progress, out: Callable[[str], None],
+    wait: Callable[[], None],
 ) -> None:  # fmt: skip
-    """Checkpoint pages after ``after`` to the end of the window; a read that stops early is asked again,
-    then a gap."""
-    window, retries = job.window, 0
-    while after is not None:
-        for page in auth0.logs_after(after):
+    """The shard's checkpoint pages to its end; a read that stops early is asked again, then a gap."""
+    if shard.after is None and shard.start is not None:
+        # From a little before its start: log ids are not quite in date order around it.
+        first = auth0.first_log(_iso(shard.start - PAST_THE_END))
+        if first is None:
+            shard.done = True
+            return
+        job.take(shard, [first])  # checkpoint pages start after a log: the first one comes from a search
+        shard.after, shard.last_date = first["log_id"], first["date"]
+    retries = 0
+    while not job.stop.is_set():
+        for page in auth0.logs_after(shard.after):
             retries = 0
-            job.take(page)
-            after, last_date = page[-1]["log_id"], max(last_date, *(log["date"] for log in page))
-            if not job.dry_run:
-                job.archive.save_checkpoint(key, window, after)
-            progress.page(job.tally, last_date)
-            if all(_moment(log["date"]) >= window.end + PAST_THE_END for log in page):
+            job.take(shard, page)
+            shard.after, shard.last_date = page[-1]["log_id"], max(shard.last_date, *(log["date"] for log in page))
+            job.save()
+            progress.page(job)
+            if job.stop.is_set():
                 return
-        if not last_date or _moment(last_date) >= window.end:
-            return
-        # Auth0 had nothing after ``after``: caught up, or its log store lags behind what it holds?
-        later = auth0.first_log_between(last_date, _iso(window.end))
-        if later is None or later["log_id"] in job.seen:
-            return
-        if retries == GAP_RETRIES:
-            raise OperatorError(
-                f"Auth0 gave no logs after {after} ({last_date}), yet holds logs up to at least {later['date']} "
-                f"in the window: a gap from {last_date} to {_iso(window.end)} is not backfilled. Run again later: "
-                "it resumes from its checkpoint",
-                1,
-            )
-        retries += 1
-        out(f"  Auth0 gave nothing after {last_date} but holds later logs: asking again shortly "
-            f"({retries} of {GAP_RETRIES})")  # fmt: skip
-        wait()
+            if all(_moment(log["date"]) >= shard.end + PAST_THE_END for log in page):
+                break
+        else:
+            # Auth0 had nothing after the shard's last log: caught up, or its log store lags behind?
+            if shard.last_date and _moment(shard.last_date) < shard.end:
+                later = auth0.first_log_between(shard.last_date, _iso(shard.end))
+                if later is not None and later["log_id"] not in job.seen:
+                    if retries == GAP_RETRIES:
+                        raise OperatorError(
+                            f"Auth0 gave no logs after {shard.after} ({shard.last_date}), yet holds logs up to at "
+                            f"least {later['date']} in the window: a gap from {shard.last_date} to {_iso(shard.end)} "
+                            "is not backfilled. Run again later: it resumes from its checkpoint",
+                            1,
+                        )
+                    retries += 1
+                    out(f"  Auth0 gave nothing after {shard.last_date} but holds later logs: asking again shortly "
+                        f"({retries} of {GAP_RETRIES})")  # fmt: skip
+                    wait()
+                    continue
+        shard.done = True
+        job.save()
+        return
 
 
 class Progress:
-    """A line per page: logs read, the rate, how far through the window (by date), and when it should end."""
+    """A line per page: logs read, the rate, how much of the window's time is read, and when it should end."""
 
     def __init__(self, window: Window, out: Callable[[str], None]) -> None:
         self.window, self.out, self.started = window, out, time.monotonic()
-        self.begin: datetime | None = window.start
+        self.lock = threading.Lock()
 
-    def page(self, tally: Tally, last_date: str) -> None:
-        read = sum(tally.auth0.values()) + tally.outside + tally.duplicates
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        reached = _moment(last_date)
-        self.begin = self.begin or reached
-        share = min(1.0, max(0.0, (reached - self.begin) / max(self.window.end - self.begin, timedelta(seconds=1))))
-        eta = f", about {elapsed / share * (1 - share):.0f} s to go" if 0 < share < 1 else ""
-        self.out(f"  page {tally.pages}: {read} logs read ({read / elapsed:.0f}/s), up to {last_date} "
-                 f"({share:.0%} of the window){eta}; missing {_missing(tally)}")  # fmt: skip
+    def page(self, job: Job) -> None:
+        with self.lock:
+            tally = job.tally
+            read = sum(tally.auth0.values()) + tally.outside + tally.duplicates
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            share = sum(_covered(s) for s in job.shards) / max(sum(_span(s) for s in job.shards), 1e-6)
+            eta = f", about {elapsed / share * (1 - share):.0f} s to go" if 0 < share < 1 else ""
+            self.out(f"  page {tally.pages}: {read} logs read ({read / elapsed:.0f}/s, {tally.pages / elapsed:.1f} "
+                     f"requests/s), {share:.0%} of the window{eta}; missing {_missing(tally)}")  # fmt: skip
+
+
+def _span(shard: Shard) -> float:
+    return (shard.end - shard.start).total_seconds() if shard.start else 1.0
+
+
+def _covered(shard: Shard) -> float:
+    if shard.done:
+        return _span(shard)
+    if not shard.last_date or shard.start is None:
+        return 0.0
+    return min(_span(shard), max(0.0, (_moment(shard.last_date) - shard.start).total_seconds()))
 
 
 def _file(

@@ -44,6 +44,10 @@ class FakeAuth0:
         self.not_json_once = False
         self.refuse: str | None = None
         self.latency = 0.0
+        self.rate_limit: int | None = None  # requests per second, said in x-ratelimit-* and enforced
+        self._second, self._in_second = 0, 0
+        self.limited = 0  # 429s answered for going over rate_limit
+        self.lock = threading.Lock()
         self.requests: list[str] = []
         fake = self
 
@@ -66,6 +70,17 @@ class FakeAuth0:
             def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 time.sleep(fake.latency)
+                if fake.rate_limit is not None:  # a token bucket of rate_limit a second, as Auth0 states it
+                    with fake.lock:
+                        second = int(time.time())
+                        if second != fake._second:
+                            fake._second, fake._in_second = second, 0
+                        fake._in_second += 1
+                        over = fake._in_second > fake.rate_limit
+                        fake.limited += over
+                    if over:
+                        self.answer(429, {"statusCode": 429}, self.limits(0, second + 1))
+                        return
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     self.answer(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"})
                     return
@@ -132,7 +147,14 @@ class FakeAuth0:
             def answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 self.raw(status, json.dumps(body).encode(), headers)
 
+            def limits(self, remaining: int, reset: int) -> dict[str, str]:
+                return {"x-ratelimit-limit": str(fake.rate_limit), "x-ratelimit-remaining": str(remaining),
+                        "x-ratelimit-reset": str(reset), "X-RateLimit-Reset": str(reset)}  # fmt: skip
+
             def raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+                if fake.rate_limit is not None and status == 200:
+                    headers = {**(headers or {}), **self.limits(max(0, fake.rate_limit - fake._in_second),
+                                                                int(time.time()) + 1)}  # fmt: skip
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
