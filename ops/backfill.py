@@ -331,6 +331,11 @@ def backfill(
         try:
             for future in futures:
                 future.result()
+        except KeyboardInterrupt:
+            job.stop.set()
+            out(f"interrupted: {job.tally.summary(dry_run)}; the checkpoint keeps each shard's place: run the same "
+                "command again to resume")  # fmt: skip
+            raise
         finally:
             job.stop.set()  # a failed shard stops the others at their next page; each has saved its place
     if not dry_run:
