@@ -183,7 +183,7 @@ class Archive:
         except ValueError:
             self.out(f"  warning: the checkpoint {key} is not readable: starting the window from its beginning")
             return None
-        return found if isinstance(found, dict) and isinstance(found.get("after"), str) else None
+        return found if isinstance(found, dict) and isinstance(found.get("shards"), list) else None
 
     def others(self, env_name: str, key: str) -> list[dict[str, Any]]:
         """The environment's other unfinished jobs (a checkpoint each)."""
@@ -198,10 +198,8 @@ class Archive:
     def drop_checkpoint(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=key)
 
-    def save_checkpoint(self, key: str, window: Window, after: str) -> None:
-        body = {"after": after, "from": window.start.isoformat() if window.start else window.after,
-                "end": window.end.isoformat()}  # fmt: skip
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(body).encode())
+    def save_checkpoint(self, key: str, state: dict[str, Any]) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(state).encode())
 
 
 @dataclass
@@ -277,9 +275,8 @@ class Job:
             return
         with self.lock:
             state = {"from": self.window.start.isoformat() if self.window.start else self.window.after,
-                     "end": self.window.end.isoformat(), "after": "shards",
-                     "shards": [s.state() for s in self.shards]}  # fmt: skip
-            self.archive.s3.put_object(Bucket=self.archive.bucket, Key=self.key, Body=json.dumps(state).encode())
+                     "end": self.window.end.isoformat(), "shards": [s.state() for s in self.shards]}  # fmt: skip
+            self.archive.save_checkpoint(self.key, state)
 
 
 def backfill(
@@ -316,7 +313,7 @@ def backfill(
     if window.start is not None and _moment(oldest["date"]) > window.start:
         out(f"warning: Auth0 holds logs from {oldest['date']} on; those between {window.start:%Y-%m-%d %H:%M} and "
             "then are gone from Auth0 (its retention is 1 to 30 days, by plan)")  # fmt: skip
-    if stored and isinstance(stored.get("shards"), list):
+    if stored:
         job.shards = [Shard.of(s) for s in stored["shards"]]
         out(f"resuming {sum(not s.done for s in job.shards)} of {len(job.shards)} shards of this job "
             f"(a checkpoint of an earlier run, to {window.end:%Y-%m-%d %H:%M})")  # fmt: skip
