@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,14 @@ class RedriveResult:
     moved: int = 0
     refused: int = 0  # Firehose did not take them: they stay in the queue
     foreign: int = 0  # not an Auth0 log event of this environment: left in the queue
+    kinds: Counter = field(default_factory=Counter)  # what the foreign ones are
+
+    def count_foreign(self, bodies: list[str]) -> None:
+        self.foreign += len(bodies)
+        self.kinds.update(_kind(body) for body in bodies)
+
+    def foreign_kinds(self) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in self.kinds.most_common())
 
 
 def replay_name(prefix: str, start: datetime, end: datetime) -> str:
@@ -221,7 +230,7 @@ def redrive(
         if not messages:
             break
         ours = [m for m in messages if _is_auth0_event(m["Body"], env)]
-        result.foreign += len(messages) - len(ours)
+        result.count_foreign([m["Body"] for m in messages if m not in ours])
         if not ours:
             continue
         answer = firehose.put_record_batch(
@@ -241,7 +250,8 @@ def redrive(
         f"done: {result.moved} event(s) moved into {names.delivery_stream}"
         + (f"; {result.refused} refused by Firehose stay in the queue: run again" if result.refused else "")
         + (
-            f"; {result.foreign} message(s) that are not Auth0 log events of {env.name} stay in the queue"
+            f"; {result.foreign} message(s) that are not Auth0 log events of {env.name} stay in the queue "
+            f"({result.foreign_kinds()})"
             if result.foreign
             else ""
         )
@@ -253,7 +263,9 @@ def _redrive_dry_run(env: Environment, sqs: Any, url: str, out: Callable[[str], 
     result = classify_dead_letters(env, sqs, url)
     out(
         f"dry run: {result.moved} Auth0 log event(s) of {env.name} would move into {env.names.delivery_stream}; "
-        f"{result.foreign} message(s) that are not would stay; nothing was moved"
+        f"{result.foreign} message(s) that are not would stay"
+        + (f" ({result.foreign_kinds()})" if result.foreign else "")
+        + "; nothing was moved"
     )
     return result
 
@@ -267,9 +279,9 @@ def classify_dead_letters(env: Environment, sqs: Any, url: str) -> RedriveResult
             QueueUrl=url, MaxNumberOfMessages=FIREHOSE_BATCH, WaitTimeSeconds=1, VisibilityTimeout=VISIBILITY_SECONDS
         ).get("Messages", []):
             seen += messages
-            ours = sum(_is_auth0_event(m["Body"], env) for m in messages)
-            result.moved += ours
-            result.foreign += len(messages) - ours
+            ours = [m for m in messages if _is_auth0_event(m["Body"], env)]
+            result.moved += len(ours)
+            result.count_foreign([m["Body"] for m in messages if m not in ours])
     finally:
         for first in range(0, len(seen), 10):
             sqs.change_message_visibility_batch(
@@ -278,6 +290,17 @@ def classify_dead_letters(env: Environment, sqs: Any, url: str) -> RedriveResult
                          for i, m in enumerate(seen[first : first + 10])],
             )  # fmt: skip
     return result
+
+
+def _kind(body: str) -> str:
+    """What a message is, in a few words: its detail-type and source, or that it is not an EventBridge event."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return "not JSON"
+    if not isinstance(event, dict):
+        return "not an EventBridge event"
+    return f"'{event.get('detail-type', '?')}' from {event.get('source', '?')}"
 
 
 def _is_auth0_event(body: str, env: Environment) -> bool:

@@ -274,8 +274,8 @@ class Verifier:
         from ops.recovery import classify_dead_letters
 
         held = classify_dead_letters(self.env, sqs, url)  # by the rule make redrive moves by
-        foreign = (f"; {held.foreign} message(s) that are not Auth0 log events of {self.env.name}, which make "
-                   "redrive leaves there: read them with aws sqs receive-message") if held.foreign else ""  # fmt: skip
+        foreign = (f"; {held.foreign} message(s) that are not Auth0 log events of {self.env.name} "
+                   f"({held.foreign_kinds()}), which make redrive leaves there") if held.foreign else ""  # fmt: skip
         if held.moved:
             raise CheckFailed(f"{held.moved} undelivered Auth0 event(s) wait: fix the cause, then redrive{foreign}")
         raise CheckFailed(f"no Auth0 event, but {held.foreign or waiting} other message(s){foreign}")

@@ -152,7 +152,8 @@ def test_a_working_pipeline_is_verified() -> None:
         (
             {"waiting": "3"},
             "[FAIL] dead-letter queue auth0-log-archive-dev-undelivered: 2 undelivered Auth0 event(s) "
-            "wait: fix the cause, then redrive; 1 message(s) that are not Auth0 log events of dev",
+            "wait: fix the cause, then redrive; 1 message(s) that are not Auth0 log events of dev "
+            "(1 'Scheduled Event' from aws.events), which make redrive leaves there",
         ),
         ({"alarm_state": "ALARM"}, "[FAIL] alarms: in ALARM: auth0-log-archive-dev-no-events"),
         ({"key_state": "Disabled"}, "[FAIL] keys: alias/auth0-log-archive-dev-alarms is Disabled"),
