@@ -127,7 +127,8 @@ def view_over(root: Path) -> duckdb.DuckDBPyConnection:
     # The date is read as text whatever its JSON type, as the table's string column reads it.
     db.execute(f"""CREATE VIEW {TABLE} AS
         SELECT id, "time", {{'log_id': detail->>'log_id',
-                             'data': {{'type': detail->'data'->>'type', 'date': detail->'data'->>'date'}}}} AS detail,
+                             'data': {{'type': detail->'data'->>'type', 'date': detail->'data'->>'date',
+                                       'log_id': detail->'data'->>'log_id'}}}} AS detail,
                regexp_extract(filename, '{LOG_PREFIX}([0-9/]{{13}})/', 1) AS {PARTITION}
         FROM read_json('{root}/{LOG_PREFIX}*/*/*/*/*.gz', format = 'newline_delimited',
                        columns = {{'id': 'VARCHAR', 'time': 'VARCHAR', 'detail': 'JSON'}}, filename = true)""")

@@ -227,7 +227,8 @@ def codes(*names: str) -> str:
 # --- the deduplicating view --------------------------------------------------------------------------
 # Auth0 delivers at least once, and retries, replays, redrives and backfills add copies. Copies of an
 # event share its log_id and its hour (the archive files by event time), so the view keeps one row per
-# (dt, log_id): a filter on dt still prunes partitions through it.
+# (dt, log_id): a filter on dt still prunes partitions through it. The log id is the envelope's
+# detail.log_id, else the record's own data.log_id (an envelope written without the first).
 VIEW = "auth0_events"
 # When the event happened (a timestamp in UTC), by the rule the stream files it by
 # (naming.EVENT_HOUR_QUERY): Auth0's date if it is a usable time (the same shape, a real calendar time,
@@ -244,7 +245,7 @@ _DATE_TIME = (
 VIEW_SQL = f"""SELECT CAST(date_trunc('millisecond', coalesce(date_time, try(from_iso8601_timestamp("time"))))
          AT TIME ZONE 'UTC' AS timestamp(3)) AS event_time,
        CASE WHEN date_time IS NULL THEN 'time' ELSE 'date' END AS event_time_source,
-       detail.log_id AS log_id,
+       coalesce(detail.log_id, detail.data.log_id) AS log_id,
        detail.data.type AS type,
        detail.data AS data,
        id AS event_id,
@@ -252,9 +253,10 @@ VIEW_SQL = f"""SELECT CAST(date_trunc('millisecond', coalesce(date_time, try(fro
        {PARTITION}
 FROM (
   SELECT *, {_DATE_TIME} AS date_time,
-         row_number() OVER (PARTITION BY {PARTITION}, detail.log_id ORDER BY "time", id) AS copy
+         row_number() OVER (PARTITION BY {PARTITION}, coalesce(detail.log_id, detail.data.log_id)
+                            ORDER BY "time", id) AS copy
   FROM {TABLE}
-  WHERE detail.log_id IS NOT NULL
+  WHERE coalesce(detail.log_id, detail.data.log_id) IS NOT NULL
 )
 WHERE copy = 1"""
 PRESTO_TYPES = {"string": "varchar", "boolean": "boolean"}
