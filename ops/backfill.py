@@ -45,7 +45,7 @@ from modules.contract.naming import BACKFILL_MARK, LOG_PREFIX, event_hour
 from modules.contract.settings import Environment
 from ops import auth0_events
 from ops.auth0_api import Auth0Api
-from ops.common import OperatorError, partner_bus
+from ops.common import OperatorError, partner_bus, require_account
 
 LOG_ID = re.compile(r"[0-9a-f]{20,64}", re.ASCII)
 CHECKPOINTS = "backfill/checkpoints/"
@@ -99,14 +99,14 @@ class Tally:
 
 def window_of(start: str | None, end: str | None, now: datetime) -> Window:
     """FROM (a date, a time or a log id) and TO (a time; default now) as a window."""
-    from ops.recovery import parse_moment
+    from ops.recovery import parse_moment, require_order
 
     stop = parse_moment(end, "TO") if end else now
     if start and LOG_ID.fullmatch(start):
         return Window(None, start, stop, end is not None)
     begin = parse_moment(start, "FROM") if start else None
-    if begin is not None and begin >= stop:
-        raise OperatorError(f"FROM ({begin:%Y-%m-%d %H:%M}) must be before TO ({stop:%Y-%m-%d %H:%M})", 2)
+    if begin is not None:
+        require_order(begin, stop)
     return Window(begin, None, stop, end is not None)
 
 
@@ -213,8 +213,7 @@ class Shard:
     done: bool = False
 
     def owns(self, log: dict[str, Any]) -> bool:
-        moment = _moment(log["date"])
-        return (self.start is None or moment >= self.start) and moment < self.end
+        return _between(log, self.start, self.end)
 
     def state(self) -> dict[str, Any]:
         return {"start": _iso(self.start) if self.start else None, "end": _iso(self.end), "after": self.after,
@@ -286,7 +285,6 @@ def backfill(
     window: Window,
     *,
     dry_run: bool = False,
-    now: datetime | None = None,
     out: Callable[[str], None] = print,
     gap_wait_seconds: float = GAP_WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
@@ -294,9 +292,7 @@ def backfill(
 ) -> Tally:
     """Backfill ``window``; ``shards`` slices of its time are read at once, within Auth0's rate limit (by
     default as many as the limit and the latency keep busy, MAX_SHARDS at most)."""
-    account = client("sts").get_caller_identity()["Account"]
-    if account != env.aws_account_id:
-        raise OperatorError(f"the AWS credentials are for account {account}; {env.name} is {env.aws_account_id}")
+    require_account(env, client)
     archive = Archive(client("s3"), env.names.archive_bucket, out)
     key = window.job(env.name, auth0.domain)
     stored = None if dry_run else archive.checkpoint(key)
@@ -329,7 +325,6 @@ def backfill(
             for future in futures:
                 future.result()
         except KeyboardInterrupt:
-            job.stop.set()
             out(f"interrupted: {job.tally.summary(dry_run)}; the checkpoint keeps each shard's place: run the same "
                 "command again to resume")  # fmt: skip
             raise
@@ -452,8 +447,13 @@ def _missing(tally: Tally) -> int:
 
 
 def _in(log: dict[str, Any], window: Window) -> bool:
+    return _between(log, window.start, window.end)
+
+
+def _between(log: dict[str, Any], start: datetime | None, end: datetime) -> bool:
+    """Dated in [start, end); no start: anything before end."""
     moment = _moment(log["date"])
-    return (window.start is None or moment >= window.start) and moment < window.end
+    return (start is None or moment >= start) and moment < end
 
 
 def _moment(text: str) -> datetime:

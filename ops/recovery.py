@@ -36,6 +36,7 @@ from ops.common import OperatorError, partner_bus, require_account
 # EventBridge replays: a name of at most 64 characters of [.\-_A-Za-z0-9].
 REPLAY_NAME_TIME = "%Y%m%dT%H%M"
 DONE_STATES = ("COMPLETED", "FAILED", "CANCELLED")
+ENDED_BADLY = ("FAILED", "CANCELLED")  # started anew under the next name by a later run
 # A week of event hours per replay: 168 partitions, well under Firehose's 500, with room for live traffic.
 # A redrive at the same time opens partitions of its own (up to 14 days of them): not both at once.
 REPLAY_WINDOW_HOURS = 168
@@ -89,8 +90,7 @@ def replay(
     holds a partition open). Without ``wait`` it starts or follows one window and says what is left.
     """
     now = now or datetime.now(UTC)
-    if not start < end:
-        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
+    require_order(start, end)
     if end > now:
         raise OperatorError(f"TO ({end:%Y-%m-%d %H:%M}) is in the future: replay only what happened", 2)
     if env.replay_window_days == 0:
@@ -140,7 +140,7 @@ def _replay_window(
     """Start (or follow) the replay of one window; its final state, and whether it ran in this call."""
     names = env.names
     name, state = _latest_attempt(events, replay_name(names.prefix, start, end))
-    if state is not None and state not in ("FAILED", "CANCELLED"):
+    if state is not None and state not in ENDED_BADLY:
         out(f"{label}replay {name} was started before ({state}): following it")
         followed = state not in DONE_STATES
     else:
@@ -170,7 +170,7 @@ def _replay_window(
         last = last.replace(tzinfo=last.tzinfo or UTC) if last else None
         done = f", replayed up to {last:%Y-%m-%d %H:%M:%S} UTC ({_share(start, end, last):.0%})" if last else ""
         out(f"  {state}{done}")
-    if state in ("FAILED", "CANCELLED"):
+    if state in ENDED_BADLY:
         raise OperatorError(f"replay {name} ended {state}: see aws events describe-replay --replay-name {name}; "
                             "run the command again to start it anew")  # fmt: skip
     return state, followed
@@ -178,28 +178,24 @@ def _replay_window(
 
 def _latest_attempt(events: Any, base: str) -> tuple[str, str | None]:
     """The window's latest replay (base, base-r2, base-r3, ...) and its state, or (base, None) if none."""
-    name, state = base, None
+    latest: tuple[str, str | None] = (base, None)
+    name = base
     while True:
         try:
-            found = events.describe_replay(ReplayName=name)["State"]
+            state = events.describe_replay(ReplayName=name)["State"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
-            return (name if state is None else _previous_attempt(name)), state
-        state = found
-        if found not in ("FAILED", "CANCELLED"):
-            return name, state
+            return latest
+        latest = (name, state)
+        if state not in ENDED_BADLY:
+            return latest
         name = _next_attempt(name)
 
 
 def _next_attempt(name: str) -> str:
     base, _, number = name.rpartition("-r")
     return f"{base}-r{int(number) + 1}" if base and number.isdigit() else f"{name}-r2"
-
-
-def _previous_attempt(name: str) -> str:
-    base, _, number = name.rpartition("-r")
-    return base if number == "2" else f"{base}-r{int(number) - 1}"
 
 
 def _share(start: datetime, end: datetime, last: datetime) -> float:
@@ -313,6 +309,12 @@ def _is_auth0_event(body: str, env: Environment) -> bool:
     source = event.get("source")
     expected = env.auth0_event_source
     return isinstance(source, str) and (source == expected if expected else source.startswith("aws.partner/auth0.com/"))
+
+
+def require_order(start: datetime, end: datetime) -> None:
+    """FROM before TO, for every command that takes a window."""
+    if not start < end:
+        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
 
 
 def parse_moment(text: str, what: str) -> datetime:

@@ -137,8 +137,9 @@ def restore(
 
 
 def check_window(start: datetime, end: datetime, now: datetime) -> None:
-    if not start < end:
-        raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) must be before TO ({end:%Y-%m-%d %H:%M})", 2)
+    from ops.recovery import require_order
+
+    require_order(start, end)
     if start > now:
         raise OperatorError(f"FROM ({start:%Y-%m-%d %H:%M}) is in the future: nothing there to restore", 2)
 

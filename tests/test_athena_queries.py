@@ -20,7 +20,6 @@ from typing import Any
 
 import jq
 import pytest
-import sqlglot
 
 from modules.contract.athena_table import (
     CATEGORIES,
@@ -31,15 +30,12 @@ from modules.contract.athena_table import (
     VIEW,
 )
 from modules.contract.naming import EVENT_HOUR_QUERY
+from ops.local_athena import to_duckdb as to_sql
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 FAIL, SUCCESS = set(CATEGORIES["auth.login.fail"]), set(CATEGORIES["auth.login.success"])
 EVERY_CODE = sorted({c for codes in (*CATEGORIES.values(), *GROUPS.values()) for c in codes})
 SOURCE = "aws.partner/auth0.com/acme-1-aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee/auth0.logs"
-
-
-def to_sql(sql: str) -> str:
-    return sqlglot.transpile(sql, read="trino", write="duckdb")[0]
 
 
 class Corpus:

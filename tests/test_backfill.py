@@ -75,7 +75,7 @@ def aws() -> Any:
 def run(aws: Any, fake: FakeAuth0, window: Window, **kwargs: Any) -> tuple[Any, list[str]]:
     said: list[str] = []
     kwargs.setdefault("gap_wait_seconds", 0)
-    tally = backfill(ENV, aws.__getitem__, api(fake, said.append), window, now=NOW, out=said.append, **kwargs)
+    tally = backfill(ENV, aws.__getitem__, api(fake, said.append), window, out=said.append, **kwargs)
     return tally, said
 
 
@@ -176,7 +176,7 @@ def test_a_window_older_than_auth0_holds_is_warned_about(aws: Any) -> None:
 def test_credentials_for_another_account_write_nothing(aws: Any) -> None:
     other = parse_config(CONFIG.replace("123456789012", "999999999999"), "other.toml").environment("dev")
     with FakeAuth0(auth0_logs(5)) as fake, pytest.raises(OperatorError, match="are for account 123456789012"):
-        backfill(other, aws.__getitem__, api(fake), window_of(None, None, NOW), now=NOW, out=lambda _: None)
+        backfill(other, aws.__getitem__, api(fake), window_of(None, None, NOW), out=lambda _: None)
     assert aws["s3"].list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
 
 
@@ -262,7 +262,7 @@ def test_a_run_killed_and_run_again_archives_every_event_once(
         # Run again later: without TO, "now" has moved on, and the job still resumes its own window.
         said: list[str] = []
         backfill(ENV, aws.__getitem__, api(fake, said.append), window_of("2026-11-24", to, NOW + timedelta(hours=5)),
-                 now=NOW + timedelta(hours=5), out=said.append, gap_wait_seconds=0)  # fmt: skip
+                 out=said.append, gap_wait_seconds=0)  # fmt: skip
     assert any(line.startswith("resuming ") and " shards of this job" in line for line in said)
     each_once(aws["s3"], logs)
     assert checkpoints(aws["s3"]) == []  # no orphan left behind
@@ -303,7 +303,7 @@ def test_an_empty_page_that_recovers_is_asked_again(aws: Any) -> None:
             fake.lag_after = None
 
         said: list[str] = []
-        backfill(ENV, aws.__getitem__, api(fake, said.append), window_of("2026-11-24", None, NOW), now=NOW,
+        backfill(ENV, aws.__getitem__, api(fake, said.append), window_of("2026-11-24", None, NOW),
                  out=said.append, gap_wait_seconds=7, sleep=wait)  # fmt: skip
     assert waits == [7]
     assert any("but holds later logs: asking again shortly (1 of 3)" in line for line in said)
@@ -382,14 +382,14 @@ def test_a_refusal_says_which_credential_is_wrong(aws: Any, refuse: str | None, 
     with FakeAuth0(auth0_logs(5)) as fake:
         fake.refuse = refuse
         with pytest.raises(OperatorError, match=re.escape(message)):
-            backfill(ENV, aws.__getitem__, api(fake, secret=secret), window_of(None, None, NOW), now=NOW,
+            backfill(ENV, aws.__getitem__, api(fake, secret=secret), window_of(None, None, NOW),
                      out=lambda _: None)  # fmt: skip
 
 
 def test_an_expired_token_is_renewed_with_client_credentials_and_named_for_a_static_one(aws: Any) -> None:
     with FakeAuth0(auth0_logs(5)) as fake:
         fake.refuse = "expired"
-        tally = backfill(ENV, aws.__getitem__, api(fake), window_of(None, None, NOW), now=NOW, out=lambda _: None)
+        tally = backfill(ENV, aws.__getitem__, api(fake), window_of(None, None, NOW), out=lambda _: None)
         assert sum(tally.written.values()) == 5
         fake.refuse = "expired"
         static = Auth0Api(fake.url, "acme.auth0.com", {"token": "fake-management-token"}, sleep=lambda _: None,
@@ -429,6 +429,6 @@ def test_shards_follow_the_rate_limit_auth0_states(aws: Any) -> None:
         fake.rate_limit = 10
         paced = Auth0Api(fake.url, "acme.auth0.com", {"client_id": "id", "client_secret": "secret"},
                          out=lambda _: None)  # fmt: skip  # real waits: the shards keep to the limit
-        backfill(ENV, aws.__getitem__, paced, window_of("2026-11-24", None, NOW), now=NOW, out=lambda _: None)
+        backfill(ENV, aws.__getitem__, paced, window_of("2026-11-24", None, NOW), out=lambda _: None)
     each_once(aws["s3"], logs)
     assert fake.limited <= 2  # kept to the limit (a request can straddle the fake's second)

@@ -21,11 +21,11 @@ from typing import Any
 
 import duckdb
 import pytest
-import sqlglot
 
 from modules.constructs.delivery_stream import RECORD_PREFIX
 from modules.contract.athena_table import PARTITION, PARTITION_FORMAT, TABLE, VIEW, VIEW_SQL, projection
 from modules.contract.naming import EVENT_HOUR_QUERY, LOG_PREFIX
+from ops.local_athena import to_duckdb
 
 RECEIVED = "2026-01-02T05:00:00Z"  # EventBridge's time, unless a row says otherwise
 BY_TIME = "2026/01/02/05"
@@ -132,7 +132,7 @@ def view_over(root: Path) -> duckdb.DuckDBPyConnection:
                regexp_extract(filename, '{LOG_PREFIX}([0-9/]{{13}})/', 1) AS {PARTITION}
         FROM read_json('{root}/{LOG_PREFIX}*/*/*/*/*.gz', format = 'newline_delimited',
                        columns = {{'id': 'VARCHAR', 'time': 'VARCHAR', 'detail': 'JSON'}}, filename = true)""")
-    db.execute(f"CREATE VIEW {VIEW} AS {sqlglot.transpile(VIEW_SQL, read='trino', write='duckdb')[0]}")
+    db.execute(f"CREATE VIEW {VIEW} AS {to_duckdb(VIEW_SQL)}")
     return db
 
 

@@ -48,6 +48,25 @@ def events_stubber() -> tuple[Any, Stubber]:
     return client, stubber
 
 
+ARCHIVE = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
+BUS = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
+RULE = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
+
+
+def expect_start(stubber: Stubber, name: str, start: datetime, end: datetime) -> None:
+    """The calls that start a replay of [start, end) named ``name``: from the replay archive, into the ingest rule
+    of the partner bus only (Destination.FilterArns)."""
+    stubber.add_response("describe_archive", {"ArchiveArn": ARCHIVE}, {"ArchiveName": "auth0-log-archive-dev-replay"})
+    stubber.add_response("describe_event_bus", {"Arn": BUS, "Name": SOURCE}, {"Name": SOURCE})
+    stubber.add_response(
+        "describe_rule", {"Arn": RULE}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
+    )
+    stubber.add_response("start_replay", {"State": "STARTING", "ReplayArn": "arn"}, {
+        "ReplayName": name, "Description": ANY, "EventSourceArn": ARCHIVE, "EventStartTime": start,
+        "EventEndTime": end, "Destination": {"Arn": BUS, "FilterArns": [RULE]},
+    })  # fmt: skip
+
+
 def test_replay_name_is_the_window_and_fits_eventbridge() -> None:
     name = replay_name("a" * 32, START, END)
     assert name == "a" * 32 + "-20261126T0800-20261126T1400"
@@ -58,19 +77,8 @@ def test_replay_starts_into_the_ingest_rule_only_and_follows_it() -> None:
     env = environment()
     client, stubber = events_stubber()
     name = "auth0-log-archive-dev-20261126T0800-20261126T1400"
-    archive = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
-    bus = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
-    rule = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
     stubber.add_client_error("describe_replay", "ResourceNotFoundException", expected_params={"ReplayName": name})
-    stubber.add_response("describe_archive", {"ArchiveArn": archive}, {"ArchiveName": "auth0-log-archive-dev-replay"})
-    stubber.add_response("describe_event_bus", {"Arn": bus, "Name": SOURCE}, {"Name": SOURCE})
-    stubber.add_response(
-        "describe_rule", {"Arn": rule}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
-    )
-    stubber.add_response("start_replay", {"State": "STARTING", "ReplayArn": "arn"}, {
-        "ReplayName": name, "Description": ANY, "EventSourceArn": archive, "EventStartTime": START,
-        "EventEndTime": END, "Destination": {"Arn": bus, "FilterArns": [rule]},
-    })  # fmt: skip
+    expect_start(stubber, name, START, END)
     stubber.add_response(
         "describe_replay", {"State": "RUNNING", "EventLastReplayedTime": datetime(2026, 11, 26, 11, 0)}
     )
@@ -101,9 +109,6 @@ def test_a_long_replay_goes_window_by_window_under_the_active_partition_limit() 
     env = environment()
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
     client, stubber = events_stubber()
-    archive = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
-    bus = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
-    rule = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
     windows = [(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 8, tzinfo=UTC)),
                (datetime(2026, 11, 8, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC)),
                (datetime(2026, 11, 15, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))]  # fmt: skip
@@ -114,25 +119,7 @@ def test_a_long_replay_goes_window_by_window_under_the_active_partition_limit() 
     for window_start, window_end in windows[1:]:
         name = replay_name(env.names.prefix, window_start, window_end)
         stubber.add_client_error("describe_replay", "ResourceNotFoundException", expected_params={"ReplayName": name})
-        stubber.add_response(
-            "describe_archive", {"ArchiveArn": archive}, {"ArchiveName": "auth0-log-archive-dev-replay"}
-        )
-        stubber.add_response("describe_event_bus", {"Arn": bus, "Name": SOURCE}, {"Name": SOURCE})
-        stubber.add_response(
-            "describe_rule", {"Arn": rule}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
-        )
-        stubber.add_response(
-            "start_replay",
-            {"State": "STARTING"},
-            {
-                "ReplayName": name,
-                "Description": ANY,
-                "EventSourceArn": archive,
-                "EventStartTime": window_start,
-                "EventEndTime": window_end,
-                "Destination": {"Arn": bus, "FilterArns": [rule]},
-            },
-        )
+        expect_start(stubber, name, window_start, window_end)
         stubber.add_response("describe_replay", {"State": "COMPLETED"}, {"ReplayName": name})
     said: list[str] = []
     state = replay(env, with_sts(client), start, end, now=NOW, poll_seconds=0, settle_seconds=0, out=said.append)
@@ -320,21 +307,11 @@ def test_a_failed_or_cancelled_replay_is_started_anew_under_the_next_name(ended:
     env = environment()
     client, stubber = events_stubber()
     base = "auth0-log-archive-dev-20261126T0800-20261126T1400"
-    archive = "arn:aws:events:us-east-1:123456789012:archive/auth0-log-archive-dev-replay"
-    bus = f"arn:aws:events:us-east-1:123456789012:event-bus/{SOURCE}"
-    rule = f"arn:aws:events:us-east-1:123456789012:rule/{SOURCE}/auth0-log-archive-dev-auth0-logs"
     stubber.add_response("describe_replay", {"State": ended}, {"ReplayName": base})
     stubber.add_client_error(
         "describe_replay", "ResourceNotFoundException", expected_params={"ReplayName": f"{base}-r2"}
     )
-    stubber.add_response("describe_archive", {"ArchiveArn": archive}, {"ArchiveName": "auth0-log-archive-dev-replay"})
-    stubber.add_response("describe_event_bus", {"Arn": bus, "Name": SOURCE}, {"Name": SOURCE})
-    stubber.add_response(
-        "describe_rule", {"Arn": rule}, {"Name": "auth0-log-archive-dev-auth0-logs", "EventBusName": SOURCE}
-    )
-    stubber.add_response("start_replay", {"State": "STARTING"}, {
-        "ReplayName": f"{base}-r2", "Description": ANY, "EventSourceArn": archive, "EventStartTime": START,
-        "EventEndTime": END, "Destination": {"Arn": bus, "FilterArns": [rule]}})  # fmt: skip
+    expect_start(stubber, f"{base}-r2", START, END)
     stubber.add_response("describe_replay", {"State": "COMPLETED"}, {"ReplayName": f"{base}-r2"})
     said: list[str] = []
     assert replay(env, with_sts(client), START, END, now=NOW, poll_seconds=0, out=said.append) == "COMPLETED"

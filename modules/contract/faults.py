@@ -234,17 +234,20 @@ THREATS: tuple[Threat, ...] = (
 )
 
 
+def _detectors(names: tuple[str, ...]) -> str:
+    """Alarm and watch names as code, make verify as words."""
+    return ", ".join(f"`{d}`" if d != VERIFY else d for d in names)
+
+
 def threat_table() -> str:
     rows = ["| principal | can | what stops it | what reports it | within |", "|---|---|---|---|---|"]
     for t in THREATS:
-        detectors = ", ".join(f"`{d}`" if d != VERIFY else d for d in t.reported_by)
-        rows.append(f"| {t.principal} | {t.can} | {t.stopped_by} | {detectors} | {t.within} |")
+        rows.append(f"| {t.principal} | {t.can} | {t.stopped_by} | {_detectors(t.reported_by)} | {t.within} |")
     return "\n".join(rows)
 
 
 def fault_table() -> str:
     rows = ["| fault | detected by | within | events held by | recovery | lost |", "|---|---|---|---|---|---|"]
     for f in FAULTS:
-        detectors = ", ".join(f"`{d}`" if d != VERIFY else d for d in f.detected_by)
-        rows.append(f"| {f.fault} | {detectors} | {f.within} | {f.held_by} | {f.recovery} | {f.lost} |")
+        rows.append(f"| {f.fault} | {_detectors(f.detected_by)} | {f.within} | {f.held_by} | {f.recovery} | {f.lost} |")
     return "\n".join(rows)
