@@ -31,7 +31,7 @@ CDKTN_PIPFILE := $(CURDIR)/tools/cdktn/Pipfile
 CDKTN_PYTHON := $(CURDIR)/tools/cdktn/.venv/bin/python
 CDKTN_SYNCED := $(CURDIR)/tools/cdktn/.venv/.synced
 
-.PHONY: synth test e2e docs lint cdktn bench scan cost query cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
+.PHONY: synth test e2e docs lint cdktn bench scan cost query detections detections-update cli cli-synth validate plan deploy review verify replay redrive backfill restore install check-node clean
 
 synth: install $(if $(filter cdktn,$(ENGINE)),cdktn)
 	$(if $(filter cdktn,$(ENGINE)),$(CDKTN_PYTHON),$(PIPENV) run python) main.py
@@ -155,6 +155,16 @@ backfill: install
 query: install
 	$(PIPENV) run python -m ops query --name "$(Q)" --from "$(FROM)" $(if $(TO),--to "$(TO)") \
 	  $(if $(DIR),--dir "$(DIR)") $(ARGS)
+
+# The Sigma detections (docs/detections.md): each rule per environment, or what a file of events fires.
+detections: install
+	$(PIPENV) run python -m ops detections $(if $(FILE),test "$(FILE)",list) $(if $(ENV),--env "$(ENV)")
+
+# Vendors a newer upstream catalog after checking that every overlay still applies to it.
+detections-update: install
+	@test -n "$(FROM)" || { echo "FROM=<folder, .zip or .tar.gz of auth0/auth0-customer-detections> is needed" >&2; exit 2; }
+	$(PIPENV) run python -m ops detections update "$(FROM)" $(if $(COMMIT),--commit "$(COMMIT)") \
+	  $(if $(DATE),--date "$(DATE)")
 
 cost: install
 	$(PIPENV) run python -m ops cost --events-per-day "$(or $(EVENTS_PER_DAY),100000)" \

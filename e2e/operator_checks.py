@@ -76,10 +76,45 @@ class OperatorChecks:
             raise CommandFailed(f"{env.name}: restore did not request {key}")
 
         self.command(env, credentials, "backfill", "--env", env.name, "--from", f"{now - timedelta(days=1):%Y-%m-%d}")
+        if "security_topic_arn" in outputs:
+            self.check_detections(env, outputs, credentials, source)
         if "replay_archive_arn" in outputs:
             start, end = now - timedelta(hours=2), now - timedelta(hours=1)
             window = ["--from", f"{start:%Y-%m-%dT%H:%M}", "--to", f"{end:%Y-%m-%dT%H:%M}"]
             self.command(env, credentials, "replay", "--env", env.name, *window)
+
+    def check_detections(
+        self, env: Environment, outputs: dict[str, Any], credentials: dict[str, str], source: str
+    ) -> None:
+        """Each live detection's rule is on the partner bus, an event made to its deployed pattern matches it
+        and is accepted on the bus, and its alarm reads the rule's matches and notifies the security topic."""
+        from ops.detections import matching_event
+
+        events = self.local_aws.client("events", env.aws_region, credentials)
+        cloudwatch = self.local_aws.client("cloudwatch", env.aws_region, credentials)
+        bus = outputs["event_bus_arn"].split("/", 1)[1]
+        rules = [r for r in events.list_rules(EventBusName=bus)["Rules"] if "-detect-" in r["Name"]]
+        alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=f"{env.name_prefix}-detect-")[
+            "MetricAlarms"]}  # fmt: skip
+        if not rules or len(rules) != len(alarms):
+            raise CommandFailed(f"{env.name}: {len(rules)} detection rule(s) on {bus}, {len(alarms)} alarm(s)")
+        for rule in rules:
+            pattern = json.loads(rule["EventPattern"])
+            event = {"version": "0", "id": "e2e", "detail-type": "Auth0 log", "account": env.aws_account_id,
+                     "time": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}", "region": env.aws_region, "resources": [],
+                     **matching_event(pattern), "source": source}  # fmt: skip
+            if not events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(event))["Result"]:
+                raise CommandFailed(f"{env.name}: {rule['Name']} does not match an event made to its pattern")
+            put = events.put_events(Entries=[{"Source": source, "DetailType": "Auth0 log", "EventBusName": bus,
+                                              "Detail": json.dumps(event["detail"])}])  # fmt: skip
+            if put["FailedEntryCount"]:
+                raise CommandFailed(f"{env.name}: the partner bus refused the event for {rule['Name']}: {put}")
+            alarm = alarms.get(rule["Name"])
+            dimensions = {d["Name"]: d["Value"] for d in (alarm or {}).get("Dimensions", [])}
+            if alarm is None or dimensions != {"EventBusName": bus, "RuleName": rule["Name"]} or alarm[
+                "AlarmActions"] != [outputs["security_topic_arn"]]:  # fmt: skip
+                raise CommandFailed(f"{env.name}: {rule['Name']}'s alarm does not read its matches into the topic")
+        self.log(f"  {env.name}: {len(rules)} live detection(s): each matches its event and alarms the security topic")
 
     def _put_events(self, s3: Any, bucket: str, when: datetime, name: str, storage_class: str = "STANDARD") -> None:
         body = "".join(json.dumps(event) + "\n" for event in sample_events())

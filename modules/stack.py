@@ -13,11 +13,14 @@ from modules.constructs.archive_queries import ArchiveQueries
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
 from modules.constructs.aws import core
 from modules.constructs.delivery_stream import Buffering, DeliveryStream
+from modules.constructs.detections import LiveDetection, LiveDetections
 from modules.constructs.encryption_key import AlarmKey, ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
 from modules.constructs.private_bucket import Retention
 from modules.constructs.terraform_text import literal
 from modules.contract import naming
+from modules.contract.athena_table import NamedQuery
+from modules.contract.detections import for_environment
 from modules.contract.settings import Environment
 from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
 
@@ -35,6 +38,7 @@ def terraform_literals(env: Environment) -> Environment:
     return replace(
         env,
         alarm_email=literal(env.alarm_email) if env.alarm_email else env.alarm_email,
+        security_email=literal(env.security_email) if env.security_email else env.security_email,
         deploy_role_arn=literal(env.deploy_role_arn) if env.deploy_role_arn else env.deploy_role_arn,
         archive_admin_role_arns=tuple(literal(arn) for arn in roles) if roles is not None else None,
         auth0=replace(env.auth0, stream_name=literal(env.auth0.stream_name)) if env.auth0 else None,
@@ -121,6 +125,34 @@ class ArchiveStack(core.TerraformStack):
             self, naming.ALARM_KEY.id, alias=names.alarm_key_alias, account_id=account,
             admin_role_arns=env.admin_roles,
         )  # fmt: skip
+        detections = for_environment(env)
+        live = None
+        if detections.detections:
+            live = LiveDetections(
+                self,
+                naming.DETECTIONS.id,
+                topic_name=names.security_topic,
+                event_bus_name=ingest.bus.name,
+                workgroup_name=names.athena_workgroup,
+                account_id=account,
+                region=region,
+                key=alarm_key,
+                detections=[
+                    LiveDetection(
+                        rule_id=d.id,
+                        title=d.title,
+                        level=d.level,
+                        pattern=d.pattern or {},
+                        alert_threshold=d.alert_threshold,
+                        rule_name=names.detection(d.id),
+                        alarm_name=names.detection(d.id),
+                        query_name=names.detection_query(d.id),
+                    )
+                    for d in detections.live
+                ],
+                admin_role_arns=env.admin_roles,
+                email=env.security_email,
+            )
         alarms = PipelineAlarms(
             self,
             naming.ALARMS.id,
@@ -145,6 +177,8 @@ class ArchiveStack(core.TerraformStack):
                 ingest_bus_name=ingest.bus.name,
                 replay_archive_name=names.replay_archive if ingest.archive is not None else None,
                 delivery_stream_name=names.delivery_stream,
+                detection_prefix=names.detection_prefix if live is not None else None,
+                security_topic_arn=f"arn:aws:sns:{region}:{account}:{names.security_topic}" if live else None,
             ),
             admin_role_arns=env.admin_roles,
             delivery_delay_seconds=env.delivery_delay_alarm_seconds,
@@ -166,6 +200,10 @@ class ArchiveStack(core.TerraformStack):
                 scan_limit_bytes=env.athena_scan_limit_mib * 2**20,
                 results_expire_days=env.athena_results_expire_days,
                 access_logs=access_logs.destination,
+                detection_queries=[
+                    NamedQuery(names.detection_query(d.id), d.query_description, d.query_sql, d.query_parameters)
+                    for d in detections.detections
+                ],
             )
             core.TerraformOutput(
                 self,
@@ -194,6 +232,11 @@ class ArchiveStack(core.TerraformStack):
             ("event_rule_arn", ingest.rule.arn, "EventBridge rule that forwards Auth0 log events"),
             ("dead_letter_queue_url", ingest.dead_letter_queue.url, "SQS queue of events that could not be delivered"),
             ("alarm_topic_arn", alarms.topic.arn, "SNS topic of the pipeline's alarms: subscribe to it"),
+            *(
+                [("security_topic_arn", live.topic.arn, "SNS topic of the live detections' alerts")]
+                if live is not None
+                else []
+            ),
         ):
             core.TerraformOutput(self, output, value=value, description=description)
         if ingest.archive is not None:

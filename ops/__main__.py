@@ -11,6 +11,7 @@
   restore   restores a window of the archive from Glacier so that Athena reads it (or reports where it stands)
   cost      what each environment costs per month (python -m ops cost --help)
   query     runs a named Athena query locally on archive objects (python -m ops query --help)
+  detections  the Sigma detections per environment: list, test FILE, update FROM (--help)
 
 Only the contract is imported here: a command that needs a synth runs main.py.
 """
@@ -62,6 +63,7 @@ def parser() -> argparse.ArgumentParser:
     # Listed for --help; main() hands them their own arguments before this parser runs.
     commands.add_parser("cost", help="what each environment costs per month", add_help=False)
     commands.add_parser("query", help="a named Athena query, locally", add_help=False)
+    commands.add_parser("detections", help="the Sigma detections: list, test, update", add_help=False)
     for name in ("validate", "plan", "deploy", "review", "verify", "replay", "redrive", "backfill", "restore"):
         command = commands.add_parser(name)
         command.add_argument("--env", help="the environment, as named in the configuration")
@@ -103,6 +105,16 @@ def main(argv: list[str] | None = None) -> int:
             return fail(error)
         except KeyboardInterrupt:
             print("interrupted: query stopped; it wrote nothing", file=sys.stderr)
+            return 130
+    if argv[:1] == ["detections"]:
+        from ops.detections import main as detections
+
+        try:
+            return detections(argv[1:])
+        except OperatorError as error:
+            return fail(error)
+        except KeyboardInterrupt:
+            print("interrupted: detections stopped; nothing was changed", file=sys.stderr)
             return 130
     if argv[:1] == ["cost"]:
         from ops.cost import main as cost

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.contract import naming
+from modules.contract.detections import for_environment
 from ops.cost_model import (
     GIB,
     MONTHS,
@@ -57,7 +58,9 @@ def table(title: str, result: Estimate, columns: Sequence[int] = COLUMNS) -> lis
 
 def report(env: Any, events_per_day: float, profile: dict[str, Any]) -> tuple[list[str], Estimate, Estimate]:
     prices = Prices(env.aws_region)
-    ours = pipeline_of(env, events_per_day, profile, alarms=ALARMS, keys=KEYS,
+    detections = for_environment(env)
+    live = len(detections.live)
+    ours = pipeline_of(env, events_per_day, profile, alarms=ALARMS + live, keys=KEYS,
                        transition_minimum_kib=prices.rules["transition_minimum_kib"])  # fmt: skip
     mine, baseline = estimate(ours, prices), estimate(baseline_of(ours), prices)
     last = MONTHS - 1
@@ -92,6 +95,16 @@ def report(env: Any, events_per_day: float, profile: dict[str, Any]) -> tuple[li
         f"  Athena: a query stopped at the workgroup's limit ({env.athena_scan_limit_mib:,} MiB) costs "
         f"{money(athena_query_at_the_limit(env.athena_scan_limit_mib, prices))}; a 24-hour query reads about "
         f"{ours.raw_bytes_per_day * ours.compressed_ratio / 2**20:,.1f} MiB.",
+        (
+            "  Detections: none run here (detections = [])."
+            if not detections.detections
+            else f"  Detections: {live} live (their EventBridge rules cost nothing; their {live} alarms, "
+            f"{money(live * prices['cloudwatch_alarm_per_month'])}/month, are in the alarms above) and "
+            f"{len(detections.detections) - live} hunting; a hunting query over 24 hours reads about "
+            f"{ours.raw_bytes_per_day * ours.compressed_ratio / 2**20:,.1f} MiB "
+            f"({money(ours.raw_bytes_per_day * ours.compressed_ratio / 2**40 * prices['athena_per_tib_scanned'])}, "
+            "at least 10 MB billed), when someone runs it (docs/detections.md)."
+        ),
         "  Restoring 30 days from Glacier for 7 days (make restore): "
         + ", ".join(f"{tier} {money(restore(tier))}" for tier in ("Bulk", "Standard", "Expedited"))
         + ".",

@@ -96,12 +96,16 @@ def run(db: Any, query: NamedQuery, parameters: Sequence[str]) -> tuple[list[str
 
 
 def file_samples(root: Path, events: Sequence[dict[str, Any]]) -> None:
-    """Write events as the stream files them: under logs/<the hour>/, gzip, one per line."""
-    for n, event in enumerate(events):
-        hour = event_hour(event["detail"]["data"].get("date") or event["time"])
-        path = root / LOG_PREFIX / hour / f"sample-{n}.gz"
+    """Write events as the stream files them: under logs/<the hour>/, gzip, one per line, an object an hour."""
+    by_hour: dict[str, list[bytes]] = {}
+    for event in events:
+        by_hour.setdefault(event_hour(event["detail"]["data"].get("date") or event["time"]), []).append(
+            json.dumps(event).encode() + b"\n"
+        )
+    for hour, lines in by_hour.items():
+        path = root / LOG_PREFIX / hour / "samples.gz"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(gzip.compress(json.dumps(event).encode() + b"\n", mtime=0))
+        path.write_bytes(gzip.compress(b"".join(lines), mtime=0))
 
 
 def hour_argument(text: str, what: str) -> str:

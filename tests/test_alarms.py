@@ -9,23 +9,28 @@ from tests.helpers import named, only, policy, ref, resources
 
 
 def alarms(doc: dict) -> dict[str, dict]:
-    return {a["alarm_name"]: a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+    return {
+        a["alarm_name"]: a
+        for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+        if not a["alarm_name"].startswith("auth0-log-archive-prod-detect-")
+    }
 
 
 def test_topic_is_encrypted_with_its_own_key_and_only_our_alarms_and_watches_publish(prod: dict) -> None:
     alarm_key, _ = named(prod, "aws_kms_key", "alarm_key")
-    topic, attrs = only(prod, "aws_sns_topic")
+    topic, attrs = named(prod, "aws_sns_topic", "alarms_topic")
     assert attrs == attrs | {
         "name": "auth0-log-archive-prod-alarms",
         "kms_master_key_id": ref("aws_kms_key", alarm_key, "arn"),
     }
-    _, topic_policy = only(prod, "aws_sns_topic_policy")
+    _, topic_policy = named(prod, "aws_sns_topic_policy", "alarms_topic_policy")
     assert topic_policy["arn"] == ref("aws_sns_topic", topic, "arn")
     alarms_publish, watches_publish, deny, admins_only = policy(topic_policy)["Statement"]
     # Exactly the alarms the stack creates, by their ARN (CloudWatch: arn:aws:cloudwatch:<region>:<account>:alarm:<name>).
     alarm_arns = [
         f"arn:aws:cloudwatch:eu-west-1:333333333333:alarm:{a['alarm_name']}"
         for a in resources(prod, "aws_cloudwatch_metric_alarm").values()
+        if not a["alarm_name"].startswith("auth0-log-archive-prod-detect-")  # the security topic's (test_detections.py)
     ]
     assert len(alarm_arns) == len(ALARM_SUFFIXES)
     assert alarms_publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -51,7 +56,7 @@ def watch_rules(doc: dict) -> dict[str, dict]:
 
 
 def test_every_alarm_notifies_the_topic(prod: dict) -> None:
-    topic, _ = only(prod, "aws_sns_topic")
+    topic, _ = named(prod, "aws_sns_topic", "alarms_topic")
     found = alarms(prod)
     assert sorted(found) == [
         f"auth0-log-archive-prod-{s}"
@@ -151,7 +156,7 @@ def test_silence_is_an_alarm(prod: dict) -> None:
 
 def test_email_subscription_only_when_configured(prod: dict, variant_stacks: dict[str, dict]) -> None:
     assert resources(variant_stacks["minimal"], "aws_sns_topic_subscription") == {}  # alarms_unsubscribed = true
-    topic, _ = only(variant_stacks["custom"], "aws_sns_topic")
+    topic, _ = named(variant_stacks["custom"], "aws_sns_topic", "alarms_topic")
     _, subscription = only(variant_stacks["custom"], "aws_sns_topic_subscription")
     assert subscription == subscription | {
         "protocol": "email",
@@ -198,7 +203,7 @@ def watched_events(doc: dict) -> dict[str, tuple[list[dict], list[dict]]]:
         "auth0-log-archive-prod-auth0-logs",
         ref("aws_cloudwatch_event_bus", only(doc, "aws_cloudwatch_event_bus")[0], "name"),
     )
-    topic = ref("aws_sns_topic", only(doc, "aws_sns_topic")[0], "arn")
+    topic = ref("aws_sns_topic", named(doc, "aws_sns_topic", "alarms_topic")[0], "arn")
     # moto's engine does not look into arrays of objects (resources[].ARN); keyId it does.
     kms = lambda name, key: cloudtrail("aws.kms", name, {"requestParameters": {"keyId": key}})  # noqa: E731
     s3 = lambda name, b: cloudtrail("aws.s3", name, {"requestParameters": {"bucketName": b}})  # noqa: E731
@@ -349,7 +354,7 @@ def test_every_watched_call_is_one_cloudtrail_records(prod: dict) -> None:
 def test_watch_rules_report_changes_to_what_holds_the_archive(prod: dict) -> None:
     from moto.events.models import EventPattern
 
-    topic, _ = only(prod, "aws_sns_topic")
+    topic, _ = named(prod, "aws_sns_topic", "alarms_topic")
     targets = {t["rule"]: t for t in resources(prod, "aws_cloudwatch_event_target").values()}
     rules = watch_rules(prod)
     expected = watched_events(prod)

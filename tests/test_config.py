@@ -222,7 +222,12 @@ UNUSUAL_GOOD = {
         'delivery_delay_alarm_seconds = 86400\nobject_lock_mode = "GOVERNANCE"\nobject_lock_days = 3650\n'
         "athena = true\nathena_start_date = 2024-01-01\nathena_scan_limit_mib = 10\n"
         'athena_results_expire_days = 365\ntags = { "Cost Center" = "42", "team:owner" = "sécurité", Empty = "" }\n'
-        'backend = { type = "s3", bucket = "state.example-1", key = "audit/full.tfstate", region = "us-east-1" }\n',
+        'backend = { type = "s3", bucket = "state.example-1", key = "audit/full.tfstate", region = "us-east-1" }\n'
+        'detections = ["use_of_auth0_tenant_name_url", "sms_bombarding", "bot_detection_turned_off"]\n'
+        'detections_exclude = ["bot_detection_turned_off"]\ndetections_min_level = "low"\n'
+        "detection_thresholds = { sms_bombarding = 20 }\n"
+        'detection_values = { auth0_tenant_domain = "audit.us.auth0.com" }\n'
+        'security_email = "soc+detections@example.co.uk"\n',
         quiet=False,
     ),
     "two-managed-streams": (

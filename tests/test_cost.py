@@ -242,4 +242,4 @@ def test_the_command_list_names_cost_and_query() -> None:
 
     usage = subprocess.run([sys.executable, "-m", "ops", "--help"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout  # fmt: skip
-    assert "{cost,query,validate," in usage.replace(" ", "").replace("\n", "")
+    assert "{cost,query,detections,validate," in usage.replace(" ", "").replace("\n", "")

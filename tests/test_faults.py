@@ -25,7 +25,11 @@ def keys(doc: dict) -> tuple[str, str]:
 
 def alarms(doc: dict) -> dict[str, dict]:
     prefix = "auth0-log-archive-prod-"
-    return {a["alarm_name"].removeprefix(prefix): a for a in resources(doc, "aws_cloudwatch_metric_alarm").values()}
+    return {
+        a["alarm_name"].removeprefix(prefix): a
+        for a in resources(doc, "aws_cloudwatch_metric_alarm").values()
+        if not a["alarm_name"].startswith("auth0-log-archive-prod-detect-")
+    }
 
 
 def watches(doc: dict) -> dict[str, dict]:
@@ -37,13 +41,13 @@ def watches(doc: dict) -> dict[str, dict]:
 
 
 def topic_of_alarms(doc: dict) -> str:
-    return ref("aws_sns_topic", only(doc, "aws_sns_topic")[0], "arn")
+    return ref("aws_sns_topic", named(doc, "aws_sns_topic", "alarms_topic")[0], "arn")
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.fault)
 def test_every_detector_exists_and_reaches_a_topic_the_archive_key_does_not_protect(prod: dict, fault) -> None:
     archive_key, alarm_key = keys(prod)
-    (topic,) = resources(prod, "aws_sns_topic").values()
+    topic = named(prod, "aws_sns_topic", "alarms_topic")[1]
     assert topic["kms_master_key_id"] == alarm_key != archive_key
     targets = {t["rule"]: t["arn"] for t in resources(prod, "aws_cloudwatch_event_target").values()}
     assert fault.detected_by and set(fault.detected_by) <= DETECTORS

@@ -63,8 +63,9 @@ def concrete(document: dict) -> str:
 @pytest.fixture(scope="module")
 def all_policies(example_stacks: dict[str, dict], variant_stacks: dict[str, dict]) -> list[tuple[str, dict]]:
     found = list(policies({**example_stacks, **variant_stacks}))
-    # five stacks: 2 trust + 2 role + 3 bucket + queue + topic + 2 key policies (archive and alarm keys)
-    assert len(found) == 5 * 11
+    # five stacks: 2 trust + 2 role + 3 bucket + queue + topic + 2 key policies (archive and alarm keys),
+    # and one stack runs detections: its security topic's policy
+    assert len(found) == 5 * 11 + 1
     return found
 
 
@@ -174,13 +175,14 @@ def test_everything_at_rest_is_encrypted_and_the_safety_nets_not_with_the_archiv
         alarm_key, _ = named(doc, "aws_kms_key", "alarm_key")
         key_arn, alarm_key_arn = ref("aws_kms_key", key, "arn"), ref("aws_kms_key", alarm_key, "arn")
         (queue,) = resources(doc, "aws_sqs_queue").values()
-        (topic,) = resources(doc, "aws_sns_topic").values()
+        # Both topics (the alarms', and the security topic where detections run) use the alarm key.
+        topics = resources(doc, "aws_sns_topic").values()
         (log_group,) = resources(doc, "aws_cloudwatch_log_group").values()
         (archive,) = resources(doc, "aws_cloudwatch_event_archive").values()
         (stream,) = resources(doc, "aws_kinesis_firehose_delivery_stream").values()
         # The nets: SQS-managed encryption, the alarm key, EventBridge's AWS owned key.
         assert queue["sqs_managed_sse_enabled"] is True and "kms_master_key_id" not in queue
-        assert topic["kms_master_key_id"] == alarm_key_arn
+        assert [topic["kms_master_key_id"] for topic in topics] == [alarm_key_arn] * len(topics)
         assert "kms_key_identifier" not in archive
         # The archive itself: its key.
         assert log_group["kms_key_id"] == key_arn

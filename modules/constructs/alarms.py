@@ -49,6 +49,10 @@ class WatchedChanges:
     ingest_bus_name: str  # deleted
     replay_archive_name: str | None  # deleted or changed
     delivery_stream_name: str  # redirected or deleted
+    # Detections (when an environment runs them): their rules on the partner bus and their alarms, all
+    # named with this prefix, and the security topic they alert.
+    detection_prefix: str | None = None
+    security_topic_arn: str | None = None
 
 
 # Event names are CloudTrail's, which name the API operation; S3 records some operations under the name
@@ -121,6 +125,17 @@ def change_patterns(
     ]
     if watched.replay_archive_name:
         ingest.append({"archiveName": [watched.replay_archive_name]})
+    detection_alarms: list[dict[str, Any]] = []
+    topics = [topic_arn]
+    if watched.detection_prefix:
+        detections = [{"prefix": watched.detection_prefix}]
+        ingest += [{"name": detections}, {"rule": detections}]
+        detection_alarms = [
+            cloudtrail("monitoring.amazonaws.com", ALARM_CHANGES, {key: detections})["detail"]
+            for key in ("alarmNames", "alarmName")
+        ]
+    if watched.security_topic_arn:
+        topics.append(watched.security_topic_arn)
     return {
         "key-changes": {
             "source": ["aws.kms"],
@@ -175,10 +190,14 @@ def change_patterns(
                 "$or": [
                     cloudtrail("monitoring.amazonaws.com", ALARM_CHANGES, {"alarmNames": list(alarm_names)})["detail"],
                     cloudtrail("monitoring.amazonaws.com", ALARM_CHANGES, {"alarmName": list(alarm_names)})["detail"],
-                    cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"topicArn": [topic_arn]})["detail"],
-                    cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"subscriptionArn": [{"prefix": f"{topic_arn}:"}]})[
-                        "detail"
-                    ],
+                    *detection_alarms,
+                    cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"topicArn": topics})["detail"],
+                    *(
+                        cloudtrail("sns.amazonaws.com", TOPIC_CHANGES, {"subscriptionArn": [{"prefix": f"{arn}:"}]})[
+                            "detail"
+                        ]
+                        for arn in topics
+                    ),
                 ]
             },
         },

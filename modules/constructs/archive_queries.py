@@ -3,6 +3,8 @@ with enforced settings and its own results bucket, and the named queries."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from constructs import Construct
 
 from modules.constructs import aws
@@ -20,6 +22,7 @@ from modules.contract.athena_table import (
     TABLE,
     VIEW,
     VIEW_COLUMNS,
+    NamedQuery,
     location,
     presto_view_text,
     projection,
@@ -57,6 +60,7 @@ class ArchiveQueries(Construct):
         scan_limit_bytes: int,
         results_expire_days: int,
         access_logs: AccessLogDestination | None = None,
+        detection_queries: Sequence[NamedQuery] = (),
     ) -> None:
         super().__init__(scope, id)
         self.results = PrivateBucket(
@@ -157,5 +161,5 @@ class ArchiveQueries(Construct):
                 workgroup=self.workgroup.id,
                 query=literal(query.sql),
             )
-            for query in NAMED_QUERIES
+            for query in (*NAMED_QUERIES, *detection_queries)
         ]

@@ -7,9 +7,12 @@ Plain Python: no cdktf, no jsii.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+MAX_RULE_NAME = 64  # EventBridge: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,29 @@ class Names:
         return f"{self.prefix}-{suffix}"
 
     @property
+    def security_topic(self) -> str:
+        """Where live detections alert: apart from the pipeline's alarms, with its own subscriber."""
+        return f"{self.prefix}-security"
+
+    @property
+    def detection_prefix(self) -> str:
+        """What every detection's rule, alarm and named query is named by (the watches match it)."""
+        return f"{self.prefix}-detect-"
+
+    def detection(self, rule_id: str) -> str:
+        """A detection's EventBridge rule and alarm: 64 characters at most (EventBridge's rule names), the
+        end of a long id replaced by a digest so that two ids never share a name."""
+        name = f"{self.detection_prefix}{rule_id}"
+        if len(name) <= MAX_RULE_NAME:
+            return name
+        digest = hashlib.sha256(rule_id.encode()).hexdigest()[:8]
+        return f"{name[: MAX_RULE_NAME - 9]}-{digest}"
+
+    def detection_query(self, rule_id: str) -> str:
+        """A detection's named Athena query (128 characters at most; rule ids are at most 63)."""
+        return f"detect-{rule_id}"
+
+    @property
     def alarms(self) -> dict[str, str]:
         """Alarm names by suffix."""
         return {suffix: self.alarm(suffix) for suffix in ALARM_SUFFIXES}
@@ -113,6 +139,7 @@ class Names:
             AwsName("sqs queue", self.dead_letter_queue),
             AwsName("eventbridge archive", self.replay_archive),
             AwsName("sns topic", self.alarm_topic),
+            AwsName("sns topic", self.security_topic),
             AwsName("glue database", self.athena_database),
             AwsName("athena workgroup", self.athena_workgroup),
         ]
@@ -282,4 +309,5 @@ ACCESS_LOGS = Part("access_logs", "Access log bucket")
 ALARMS = Part("alarms", "Alarms")
 ALARM_KEY = Part("alarm_key", "Alarm topic key")
 QUERIES = Part("queries", "Athena")
-PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARM_KEY, ALARMS, QUERIES)
+DETECTIONS = Part("detections", "Detections")
+PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARM_KEY, ALARMS, QUERIES, DETECTIONS)

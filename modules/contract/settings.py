@@ -20,6 +20,7 @@ from typing import Any
 from modules.contract import aws_rules, naming
 from modules.contract.auth0_catalog import FILTER_CATEGORIES, PII_LOG_FIELDS, PII_METHODS, rfc3339_utc
 from modules.contract.aws_rules import INT32_MAX, JSON_SAFE_INTEGER, OBJECT_LOCK_MAX_DAYS, control_characters
+from modules.contract.detections import LEVELS, RULE_ID
 
 # Every AWS commercial region (partition "aws"). Every ARN we build uses the
 # "aws" partition; a managed Auth0 stream narrows this (modules/auth0_catalog.py).
@@ -287,6 +288,73 @@ class Table(Kind):
         return "a table (below)"
 
 
+@dataclass(frozen=True)
+class RuleIds(Kind):
+    """Distinct detection rule ids (their file names in detections/); that they exist is checked against the
+    catalog (validation.py), which names the ids there are."""
+
+    all_allowed: bool = False
+    expected: str = "a list of distinct rule ids (lowercase letters, digits and _)"
+
+    def parse(self, value: Any) -> str | tuple[str, ...]:
+        if self.all_allowed and value == "all":
+            return "all"
+        if not isinstance(value, list) or not all(isinstance(v, str) and RULE_ID.fullmatch(v) for v in value):
+            raise Invalid('"all", a list of rule ids, or [] for none' if self.all_allowed else self.expected)
+        if len(set(value)) != len(value):
+            raise Invalid("a list of distinct rule ids")
+        return tuple(value)
+
+    def allowed(self) -> str:
+        return ('`"all"`, ' if self.all_allowed else "") + "rule ids of docs/detections.md"
+
+
+@dataclass(frozen=True)
+class RuleTable(Kind):
+    """A table keyed by rule id; ``values`` checks each value."""
+
+    values: Kind
+    expected: str = "a table of rule ids"
+
+    def parse(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise Invalid(self.expected)
+        parsed = {}
+        for key, item in value.items():
+            if not RULE_ID.fullmatch(key):
+                raise Invalid("a rule id (lowercase letters, digits and _)", key, at=(key,))
+            try:
+                parsed[key] = self.values.parse(item)
+            except Invalid as error:
+                raise Invalid(error.expected, item, at=(key,)) from None
+        return parsed
+
+    def allowed(self) -> str:
+        return f"rule id = {self.values.allowed()}"
+
+
+@dataclass(frozen=True)
+class DetectionValues(Kind):
+    """Values of the rules' placeholders: a string or a list of strings each; their names and kinds come
+    from the overlays (checked against the catalog in validation.py)."""
+
+    expected: str = "a table of values: a string or a list of strings each"
+
+    def parse(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise Invalid(self.expected)
+        for key, item in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", key, re.ASCII):
+                raise Invalid("a value name (lowercase letters, digits and _)", key, at=(key,))
+            items = item if isinstance(item, list) else [item]
+            if not all(isinstance(i, str) and i and not control_characters(i) for i in items):
+                raise Invalid("a string or a list of strings, without control characters", item, at=(key,))
+        return dict(value)
+
+    def allowed(self) -> str:
+        return "names and kinds in docs/detections.md"
+
+
 # --- declarations --------------------------------------------------------------------
 
 
@@ -530,6 +598,43 @@ class Environment:
         "or accept that nobody hears the alarms).",
         Flag(),
         default=False,
+    )
+    detections: str | tuple[str, ...] = setting(
+        'Auth0\'s Sigma detection rules run here (docs/detections.md): `"all"` (every rule the catalog can '
+        "run), a list of rule ids, or `[]`. Live rules alert the security topic; the others become Athena "
+        "queries, so detections need `athena = true`.",
+        RuleIds(all_allowed=True),
+        default=(),
+        default_text="`[]` (none)",
+    )
+    detections_exclude: tuple[str, ...] = setting(
+        'Rule ids left out of `detections` (with `"all"`, say).', RuleIds(), default=()
+    )
+    detections_min_level: str = setting(
+        "Rules whose Sigma level is below this are left out (a rule without a level is kept).",
+        Choice(LEVELS, "a Sigma level"),
+        default="informational",
+    )
+    detection_thresholds: Mapping[str, int] = setting(
+        "Per rule id: a live rule alerts at this many matches in a minute (else 1); a correlation's query "
+        "reports groups at this count instead of the rule's own.",
+        RuleTable(Integer(1, 1_000_000)),
+        default={},
+    )
+    detection_values: Mapping[str, Any] = setting(
+        'What the rules\' placeholders take, e.g. `auth0_tenant_domain = "acme.eu.auth0.com"` '
+        "(docs/detections.md lists each name, its kind and the rules that need it). A chosen rule whose "
+        "values are missing is refused.",
+        DetectionValues(),
+        default={},
+    )
+    security_email: str | None = setting(
+        "An address subscribed to the security topic, where live detections alert (apart from the alarm "
+        "topic). Needed with detections unless `security_unsubscribed = true`.",
+        Text("an e-mail address", _email_rule),
+    )
+    security_unsubscribed: bool = setting(
+        "Says on purpose that the security topic has no subscriber configured here.", Flag(), default=False
     )
     no_events_alarm_hours: int = setting(
         "Hours without a single Auth0 event before the silence alarm fires.",

@@ -351,6 +351,7 @@ class _Validator:
                 f"makes, so the next apply would be locked out; got {list(admins)}{origin('archive_admin_role_arns')}",
             )
         self.safety_nets(where, merged, origin)
+        self.detections(where, merged, origin)
 
     def safety_nets(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
         """Giving up a safety net is said in words, not implied by a default."""
@@ -377,6 +378,81 @@ class _Validator:
                 f"expected false with replay_window_days = {merged['replay_window_days']}"
                 f"{origin('replay_window_days')}, got true",
             )
+
+    def detections(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
+        """Rule ids the catalog has, values of the kinds the rules take, and every chosen rule able to run."""
+        from modules.contract import detections as catalog_module
+
+        keys = ("detections", "detections_exclude", "detection_thresholds", "detection_values", "security_email")
+        if not any(merged[key] not in ((), {}, None) for key in keys):
+            return
+        catalog = catalog_module.catalog()
+        before = len(self.problems)
+        self.detection_names(where, merged, origin, catalog)
+        if len(self.problems) > before:
+            return
+        run = catalog_module.environment_detections(
+            catalog, choice=merged["detections"], exclude=merged["detections_exclude"],
+            min_level=merged["detections_min_level"], thresholds=merged["detection_thresholds"],
+            values=merged["detection_values"],
+        )  # fmt: skip
+        for rule_id, reason in run.refused.items():
+            self.problem((*where, "detections"), f"rule {rule_id} cannot run here: {reason}; leave it out "
+                         "(detections_exclude) or give what it needs")  # fmt: skip
+        for rule_id in merged["detection_thresholds"]:
+            if rule_id not in run.ids:
+                self.problem(
+                    (*where, "detection_thresholds", rule_id),
+                    f"expected a threshold only for a rule run here, got one for {rule_id}"
+                    f"{origin('detection_thresholds')}",
+                )
+        if run.ids and not merged["athena"]:
+            self.problem(
+                (*where, "athena"),
+                "expected true with detections: hunting rules and every alert's query are Athena named queries",
+            )
+        if run.ids and merged["security_email"] is None and not merged["security_unsubscribed"]:
+            self.problem(
+                (*where, "security_email"),
+                "missing: nobody would receive the detections' alerts. Give an address, or set "
+                "security_unsubscribed = true if you subscribe to the security topic another way",
+            )
+        elif not run.ids and merged["security_email"] is not None:
+            self.problem(
+                (*where, "security_email"),
+                f"expected only with detections (none run here), got an address{origin('security_email')}",
+            )
+
+    def detection_names(
+        self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str], catalog: Any
+    ) -> None:
+        """Every rule id named is in the catalog; every value named is one a rule takes, of its kind."""
+        known = catalog.ids()
+        chosen = merged["detections"]
+        for key, ids in (
+            ("detections", () if chosen == "all" else chosen),
+            ("detections_exclude", merged["detections_exclude"]),
+            ("detection_thresholds", tuple(merged["detection_thresholds"])),
+        ):
+            for rule_id in ids:
+                if rule_id not in catalog.rules:
+                    near = difflib.get_close_matches(rule_id, known, n=1)
+                    hint = f" (did you mean {near[0]}?)" if near else ""
+                    self.problem(
+                        (*where, key),
+                        f"expected rule ids of the catalog ({', '.join(known)}), got {shown(rule_id)}{hint}"
+                        f"{origin(key)}",
+                    )
+        for name, value in merged["detection_values"].items():
+            spec = catalog.values.get(name)
+            if spec is None:
+                self.problem(
+                    (*where, "detection_values", name),
+                    f"expected a value the rules take ({', '.join(sorted(catalog.values))}), got {shown(name)}"
+                    f"{origin('detection_values')}",
+                )
+            elif (expected := spec.problem(value)) is not None:
+                self.expected((*where, "detection_values", name), expected, value)
 
     def derived_names(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
         """The prefix fits, and every AWS name derived from it obeys AWS's rules."""
