@@ -98,8 +98,8 @@ def report(env: Any, events_per_day: float, profile: dict[str, Any]) -> tuple[li
         (
             "  Detections: none run here (detections = [])."
             if not detections.detections
-            else f"  Detections: {live} live (their EventBridge rules cost nothing; their {live} alarms, "
-            f"{money(live * prices['cloudwatch_alarm_per_month'])}/month, are in the alarms above) and "
+            else f"  Detections: {live} live (their EventBridge rules cost nothing; an alarm each, "
+            f"{money(live * prices['cloudwatch_alarm_per_month'])}/month, in the alarms above) and "
             f"{len(detections.detections) - live} hunting; a hunting query over 24 hours reads about "
             f"{ours.raw_bytes_per_day * ours.compressed_ratio / 2**20:,.1f} MiB "
             f"({money(ours.raw_bytes_per_day * ours.compressed_ratio / 2**40 * prices['athena_per_tib_scanned'])}, "

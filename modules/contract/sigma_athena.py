@@ -28,6 +28,7 @@ from sigma.rule import SigmaRule
 from sigma.types import (
     SigmaBool,
     SigmaCasedString,
+    SigmaCIDRExpression,
     SigmaExists,
     SigmaNull,
     SigmaNumber,
@@ -124,11 +125,23 @@ def _text_test(text: str, value: Any) -> str:
     return f"{subject} = {quote(plain if cased else plain.lower())}"
 
 
+def _cidr_test(text: str, value: Any) -> str:
+    """An IPv4 address (text) within a network, by arithmetic on its four numbers (Athena and DuckDB alike)."""
+    network = value.network
+    if network.version != 4:
+        raise NotQueryable(f"the IPv6 network {network} has no query form here")
+    number = " + ".join(f"CAST(split_part({text}, '.', {i + 1}) AS bigint) * {256 ** (3 - i)}" for i in range(4))
+    low, high = int(network.network_address), int(network.broadcast_address)
+    return f"(regexp_like({text}, '^[0-9]{{1,3}}(\\.[0-9]{{1,3}}){{3}}$') AND ({number}) BETWEEN {low} AND {high})"
+
+
 def _json_test(j: str, value: Any) -> str:
     """A JSON value against a Sigma value, type for type."""
     is_string = f"json_format({j}) LIKE '\"%'"
     if isinstance(value, SigmaString | SigmaRegularExpression):
         return f"({is_string} AND {_text_test(f'json_extract_scalar({j}, {quote(chr(36))})', value)})"
+    if isinstance(value, SigmaCIDRExpression):
+        return f"({is_string} AND {_cidr_test(f'json_extract_scalar({j}, {quote(chr(36))})', value)})"
     if isinstance(value, SigmaBool):
         return f"json_format({j}) = {quote('true' if value.boolean else 'false')}"
     if isinstance(value, SigmaNumber):
@@ -141,6 +154,8 @@ def _typed_test(col: Column, value: Any) -> str:
         return f"{col.sql} = {str(value.boolean).lower()}" if isinstance(value, SigmaBool) else "false"
     if isinstance(value, SigmaString | SigmaRegularExpression):
         return _text_test(col.sql, value)
+    if isinstance(value, SigmaCIDRExpression):
+        return _cidr_test(col.sql, value)
     if isinstance(value, SigmaBool | SigmaNumber):
         return "false"  # a string column never holds a boolean or a number
     raise NotQueryable(f"a {type(value).__name__.removeprefix('Sigma')} value has no query form here")
