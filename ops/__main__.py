@@ -19,6 +19,7 @@ Only the contract is imported here: a command that needs a synth runs main.py.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import subprocess
 import sys
@@ -96,33 +97,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["query"]:
-        from ops.local_athena import main as query
-
+    # Commands with their own parser, that need no environment: (module, what an interruption leaves).
+    own = {"query": ("ops.local_athena", "it wrote nothing"), "detections": ("ops.detections", "nothing was changed"),
+           "cost": ("ops.cost", "it wrote nothing")}  # fmt: skip
+    if argv[:1] and argv[0] in own:
+        module, left = own[argv[0]]
         try:
-            return query(argv[1:])
+            return importlib.import_module(module).main(argv[1:])
         except OperatorError as error:
             return fail(error)
         except KeyboardInterrupt:
-            print("interrupted: query stopped; it wrote nothing", file=sys.stderr)
-            return 130
-    if argv[:1] == ["detections"]:
-        from ops.detections import main as detections
-
-        try:
-            return detections(argv[1:])
-        except OperatorError as error:
-            return fail(error)
-        except KeyboardInterrupt:
-            print("interrupted: detections stopped; nothing was changed", file=sys.stderr)
-            return 130
-    if argv[:1] == ["cost"]:
-        from ops.cost import main as cost
-
-        try:
-            return cost(argv[1:])
-        except KeyboardInterrupt:
-            print("interrupted: cost stopped; it wrote nothing", file=sys.stderr)
+            print(f"interrupted: {argv[0]} stopped; {left}", file=sys.stderr)
             return 130
     args = parser().parse_args(argv)
     try:

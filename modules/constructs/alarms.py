@@ -293,16 +293,7 @@ class PipelineAlarms(Construct):
             "topic_policy",
             arn=self.topic.arn,
             policy=policy_document(
-                statement(
-                    "OnlyOurAlarmsPublish",
-                    ["sns:Publish"],
-                    [self.topic.arn],
-                    principal={"Service": "cloudwatch.amazonaws.com"},
-                    condition={
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": alarm_arns},
-                    },
-                ),
+                alarms_publish("OnlyOurAlarmsPublish", self.topic.arn, account_id, alarm_arns),
                 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
                 statement(
                     "OnlyOurWatchRulesPublish",
@@ -312,23 +303,38 @@ class PipelineAlarms(Construct):
                     condition={"ArnEquals": {"aws:SourceArn": [rule.arn for rule in self.watch_rules.values()]}},
                 ),
                 deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
-                *(
-                    [
-                        # The one change the alarm-changes watch cannot report through the topic itself.
-                        statement(
-                            "OnlyAdministratorsRemoveTheAlarmTopic",
-                            TOPIC_PROTECTED_ACTIONS,
-                            [self.topic.arn],
-                            effect="Deny",
-                            principal={"AWS": "*"},
-                            condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
-                        )
-                    ]
-                    if admin_role_arns
-                    else []
-                ),
+                # The one change the alarm-changes watch cannot report through the topic itself.
+                *only_administrators_remove("OnlyAdministratorsRemoveTheAlarmTopic", self.topic.arn, admin_role_arns),
             ),
         )
+
+
+def alarms_publish(sid: str, topic_arn: str, account_id: str, alarm_arns: Sequence[str]) -> dict[str, Any]:
+    """CloudWatch may publish to the topic for these alarms only (SNS_ENCRYPTED_TOPIC_DOC's principal)."""
+    return statement(
+        sid,
+        ["sns:Publish"],
+        [topic_arn],
+        principal={"Service": "cloudwatch.amazonaws.com"},
+        condition={"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": list(alarm_arns)}},
+    )
+
+
+def only_administrators_remove(sid: str, topic_arn: str, admin_role_arns: Sequence[str]) -> list[dict[str, Any]]:
+    """With administrators, nobody else may delete the topic or change its policy (a deleted topic cannot
+    report its own deletion); without them, nothing is added."""
+    if not admin_role_arns:
+        return []
+    return [
+        statement(
+            sid,
+            TOPIC_PROTECTED_ACTIONS,
+            [topic_arn],
+            effect="Deny",
+            principal={"AWS": "*"},
+            condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
+        )
+    ]
 
 
 def alarm_specs(watched: WatchedPipeline, delivery_delay_seconds: int, no_events_hours: int) -> list[AlarmSpec]:

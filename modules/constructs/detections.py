@@ -22,9 +22,9 @@ from typing import Any
 from constructs import Construct
 
 from modules.constructs import aws
-from modules.constructs.alarms import TOPIC_PROTECTED_ACTIONS
+from modules.constructs.alarms import alarms_publish, only_administrators_remove
 from modules.constructs.encryption_key import AlarmKey
-from modules.constructs.iam import deny_insecure_transport, policy_document, statement
+from modules.constructs.iam import deny_insecure_transport, policy_document
 from modules.constructs.terraform_text import literal
 
 ONE_MINUTE = 60  # EventBridge sends its metrics every minute
@@ -112,39 +112,16 @@ class LiveDetections(Construct):
                 alarm_actions=[self.topic.arn],  # one notification as it starts; none while it goes on or ends
             )
         alarm_arns = [f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{d.alarm_name}" for d in detections]
-        publish = (
-            [
-                statement(
-                    "OnlyOurDetectionAlarmsPublish",
-                    ["sns:Publish"],
-                    [self.topic.arn],
-                    principal={"Service": "cloudwatch.amazonaws.com"},
-                    condition={
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": alarm_arns},
-                    },
-                )
-            ]
-            if alarm_arns
-            else []
-        )
-        admins = (
-            [
-                statement(
-                    "OnlyAdministratorsRemoveTheSecurityTopic",
-                    TOPIC_PROTECTED_ACTIONS,
-                    [self.topic.arn],
-                    effect="Deny",
-                    principal={"AWS": "*"},
-                    condition={"ArnNotLike": {"aws:PrincipalArn": list(admin_role_arns)}},
-                )
-            ]
-            if admin_role_arns
-            else []
-        )
+        publish = [alarms_publish("OnlyOurDetectionAlarmsPublish", self.topic.arn, account_id, alarm_arns)]
         aws.sns_topic_policy.SnsTopicPolicy(
             self,
             "topic_policy",
             arn=self.topic.arn,
-            policy=policy_document(*publish, deny_insecure_transport(["sns:Publish"], [self.topic.arn]), *admins),
+            policy=policy_document(
+                *(publish if alarm_arns else []),
+                deny_insecure_transport(["sns:Publish"], [self.topic.arn]),
+                *only_administrators_remove(
+                    "OnlyAdministratorsRemoveTheSecurityTopic", self.topic.arn, admin_role_arns
+                ),
+            ),
         )
