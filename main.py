@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from modules.contract.detections import CORRELATION, for_environment
+from modules.contract.settings import Environment
 from modules.contract.validation import OUTDIR_ENV, ConfigError, config_path, load_config, synth_environment_problems
 
 EXIT_BAD_CONFIG = 2
@@ -37,7 +39,26 @@ def main() -> int:
     for stack in synthesize(config, outdir):
         location = os.path.relpath(stack.path) if stack.path.is_absolute() else stack.path
         print(f"{stack.name}: {Path(location)} ({stack.resources} resources)")
+    for env in config.environments:
+        if line := detections_summary(env):
+            print(line)
     return 0
+
+
+def detections_summary(env: Environment) -> str | None:
+    """What an environment's detections became; a single-event rule that is not live is named (no event
+    pattern says it exactly, so it is a hunting query instead)."""
+    run = for_environment(env)
+    if not run.detections:
+        return None
+    hunting = [d for d in run.detections if d.mode == "hunting"]
+    unlive = [d.id for d in hunting if d.why_hunting != CORRELATION]
+    correlations = len(hunting) - len(unlive)
+    because = f" ({correlations} correlations; no exact event pattern: {', '.join(unlive)})" if unlive else ""
+    return (
+        f"{env.stack_name}: detections: {len(run.live)} live, {len(hunting)} hunting{because}; "
+        f"python -m ops detections list --env {env.name} says why"
+    )
 
 
 if __name__ == "__main__":

@@ -41,12 +41,17 @@ def test_main_job_reports_each_stack_file_and_resource_count(main_run) -> None:
     workdir, result = main_run
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 3
-    for line, env in zip(lines, ("dev", "staging", "prod"), strict=True):
+    assert len(lines) == 4
+    for line, env in zip(lines[:3], ("dev", "staging", "prod"), strict=True):
         path = f"cdktf.out/stacks/auth0-log-archive-{env}/cdk.tf.json"
         document = json.loads((workdir / path).read_text())
         count = sum(len(v) for v in document["resource"].values())
         assert line == f"auth0-log-archive-{env}: {path} ({count} resources)"
+    # prod runs detections: what they became, the single-event rules no event pattern says named.
+    prod = json.loads((workdir / "cdktf.out/stacks/auth0-log-archive-prod/cdk.tf.json").read_text())["resource"]
+    live = sum(1 for r in prod["aws_cloudwatch_event_rule"].values() if "-detect-" in r["name"])
+    assert lines[3].startswith(f"auth0-log-archive-prod: detections: {live} live, 17 hunting (14 correlations; ")
+    assert "no exact event pattern: breached_password_detection_settings_manipulated, " in lines[3]
     manifest = json.loads((workdir / "cdktf.out" / "manifest.json").read_text())
     assert sorted(manifest["stacks"]) == [f"auth0-log-archive-{e}" for e in ("dev", "prod", "staging")]
 

@@ -351,6 +351,9 @@ class Detection:
     query_description: str
 
 
+CORRELATION = "a correlation counts events over time"  # why a correlation is hunting
+
+
 class Refused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -402,7 +405,7 @@ def resolve(
                 what += f" (distinct {corr.condition.fieldref})"
             by = ", ".join(corr.group_by or []) or "everything"
             return Detection(
-                **common, mode="hunting", why_hunting="a correlation counts events over time",
+                **common, mode="hunting", why_hunting=CORRELATION,
                 pattern=None, alert_threshold=0, query_sql=query.sql, query_parameters=query.parameters,
                 query_description=f"{rule.title}: groups by {by} with {what} within {corr.timespan.spec}",
             )  # fmt: skip
