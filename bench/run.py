@@ -7,6 +7,8 @@ Cases:
   synth-cdktn  the same with CDK Terrain (ARCHIVE_ENGINE=cdktn, tools/cdktn/, `make cdktn`)
   ops-start    what make review and make verify load before they act: the operator commands and the
                configuration, and no jsii (the process fails if cdktf, constructs or jsii were imported)
+  detections   make detections FILE=... ENV=prod: 10,000 Auth0 events (the sample events, repeated with new
+               log ids over one day) through prod's live patterns and hunting queries, locally
   tests        the full offline test suite
   e2e          make e2e once (it takes minutes): init, apply, replan and operator-command time per stack,
                and the whole run against its 10-minute budget
@@ -52,6 +54,21 @@ OPS_START = (
     "jsii = sorted(m for m in sys.modules if m.split('.')[0] in ('cdktf', 'constructs', 'jsii'))\n"
     "sys.exit(f'jsii was loaded: {jsii}' if jsii else 0)\n"
 )
+
+
+def burst_file() -> Path:
+    """10,000 partner events over one day: the sample events again and again, each with its own log id."""
+    import json
+
+    samples = [json.loads(p.read_text()) for p in sorted((ROOT / "ops" / "sample-events").glob("*.json"))]
+    path = Path(tempfile.mkdtemp(prefix="bench-events-")) / "events.jsonl"
+    with path.open("w") as out:
+        for n in range(10_000):
+            event = json.loads(json.dumps(samples[n % len(samples)]))
+            event["detail"]["log_id"] = event["detail"]["data"]["log_id"] = f"bench{n:06d}"
+            event["detail"]["data"]["date"] = f"2026-11-20T{n * 24 // 10_000:02d}:{n % 60:02d}:00.000Z"
+            out.write(json.dumps(event) + "\n")
+    return path
 
 
 @dataclass(frozen=True)
@@ -226,7 +243,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs per case after the warm-up (default 3)")
     parser.add_argument(
         "--only",
-        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "tests", "e2e", "backfill"],
+        choices=["synth", "synth-eager", "synth-cdktn", "ops-start", "detections", "tests", "e2e", "backfill"],
         action="append",
         help="measure only these cases (repeatable)",
     )
@@ -260,6 +277,11 @@ def main() -> int:
             "ops-start",
             "make review / make verify start-up: ops and the configuration, no jsii",
             [python, "-c", OPS_START],
+        ),
+        Case(
+            "detections",
+            "make detections FILE=<10,000 events> ENV=prod: prod's 31 rules, locally",
+            [python, "-m", "ops", "detections", "test", str(burst_file()), "--env", "prod"],
         ),
         Case(
             "tests",
