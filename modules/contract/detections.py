@@ -496,6 +496,10 @@ def pattern_json(pattern: Mapping[str, Any]) -> str:
 
 EXAMPLES = {"hostname": "example.auth0.com", "client_id": "example", "cidr": "192.0.2.0/24", "text": "example"}
 LIVE_LATENCY = "2 to 3 minutes"  # EventBridge's metrics each minute, the alarm evaluated each minute
+# A standard-resolution CloudWatch alarm (the rule itself is free); Athena's price per TB scanned, 10 MB at least
+# (ops/prices.toml has both, with their sources).
+LIVE_COST = "its alarm, $0.10 a month"
+HUNTING_COST = "what a run scans: $5 per TB, 10 MB at least"
 
 
 def every_rule(cat: Catalog) -> EnvironmentDetections:
@@ -509,8 +513,8 @@ def catalog_table() -> str:
     cat = catalog()
     run = {d.id: d for d in every_rule(cat).detections}
     rows = [
-        "| rule | level | mode | tells within | what it says, or why not live | needs |",
-        "|---|---|---|---|---|---|",
+        "| rule | level | mode | tells within | what it says, or why not live | needs | costs |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rule_id in cat.ids():
         rule = cat.rules[rule_id]
@@ -518,14 +522,17 @@ def catalog_table() -> str:
         d = run.get(rule_id)
         if d is None:
             reason = rule.refused or "cannot run"
-            rows.append(f"| `{rule_id}` | {rule.level or ''} | refused | | {reason} | {needs} |")
+            rows.append(f"| `{rule_id}` | {rule.level or ''} | refused | | {reason} | {needs} | nothing |")
         elif d.mode == "live":
-            says = f"{d.title}: matches a minute; named query `detect-{rule_id}` lists them"
-            rows.append(f"| `{rule_id}` | {d.level or ''} | live | {LIVE_LATENCY} | {says} | {needs} |")
+            says = (
+                f"alarm on its matches in a minute: {d.title.rstrip('.')}, level {d.level or 'none'}, the count; "
+                f"named query `detect-{rule_id}` lists them"
+            )
+            rows.append(f"| `{rule_id}` | {d.level or ''} | live | {LIVE_LATENCY} | {says} | {needs} | {LIVE_COST} |")
         else:
             rows.append(
                 f"| `{rule_id}` | {d.level or ''} | hunting | when queried | {d.why_hunting}: named query "
-                f"`detect-{rule_id}` ({d.query_description}) | {needs} |"
+                f"`detect-{rule_id}` ({d.query_description}) | {needs} | {HUNTING_COST} |"
             )
     return "\n".join(rows[:2] + [row.replace("\n", " ").replace("|re ", "\\|re ") for row in rows[2:]])
 
