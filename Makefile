@@ -96,6 +96,10 @@ clean:
 # checkov, in its own locked environment (tools/scan/), over every synthesized stack.
 SCAN_PIPFILE := $(CURDIR)/tools/scan/Pipfile
 scan: synth $(CURDIR)/tools/scan/.venv/.synced
+	for example in examples/*.toml; do \
+	  AUTH0_ARCHIVE_CONFIG=$$example CDKTF_OUTDIR=cdktf.out/examples/$$(basename $$example .toml) \
+	    $(PIPENV) run python main.py >/dev/null || exit 1; \
+	done
 	PIPENV_PIPFILE=$(SCAN_PIPFILE) $(PIPENV) run python tools/scan/run.py
 
 $(CURDIR)/tools/scan/.venv/.synced: tools/scan/Pipfile.lock $(PIPENV)

@@ -439,6 +439,50 @@ def _patch_firehose_target() -> None:
     models.Rule.send_to_targets = send_to_targets
 
 
+# --- Step Functions: ValidateStateMachineDefinition -------------------------------------------------------
+
+
+def _probe_validate_definition() -> bool:
+    from moto import mock_aws
+
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    with mock_aws():
+        try:
+            answer = _probe_client("stepfunctions").validate_state_machine_definition(definition=definition)
+        except Exception:  # moto: "The validate_state_machine_definition action has not been implemented"
+            return True
+        return answer.get("result") != "OK"
+
+
+def _patch_validate_definition() -> None:
+    from moto.stepfunctions import responses
+    from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+
+    def validate_state_machine_definition(self: Any) -> str:
+        # Step Functions checks a definition against the States Language and answers OK, or FAIL with its
+        # diagnostics (the aws provider asks before it creates a state machine). moto's own ASL parser and
+        # static analyser (the ones it runs executions with) answer here.
+        try:
+            StaticAnalyser().analyse(self._get_param("definition"))
+        except Exception as error:  # the parser's and the analyser's refusals
+            diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(error)[:1000]}
+            return json.dumps({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})
+        return json.dumps({"result": "OK", "diagnostics": [], "truncated": False})
+
+    responses.StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+
+    def list_state_machine_versions(self: Any) -> str:
+        # The versions moto keeps of a state machine (none unless it is published), newest first.
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        versions = [
+            {"stateMachineVersionArn": version.arn, "creationDate": version.creation_date.timestamp()}
+            for _, version in sorted(machine.versions.items(), reverse=True)
+        ]
+        return json.dumps({"stateMachineVersions": versions})
+
+    responses.StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+
+
 GAPS: tuple[MotoGap, ...] = (
     MotoGap(
         "partner bus names",
@@ -483,6 +527,13 @@ GAPS: tuple[MotoGap, ...] = (
         "Firehose target: PutEvents on a bus whose rule targets Firehose fails with an internal error.",
         _probe_firehose_target,
         _patch_firehose_target,
+    ),
+    MotoGap(
+        "ValidateStateMachineDefinition",
+        "Step Functions checks a definition against the States Language and answers OK, or FAIL with its "
+        "diagnostics, and lists a state machine's versions; the aws provider calls both. moto implements neither.",
+        _probe_validate_definition,
+        _patch_validate_definition,
     ),
     MotoGap(
         "conditioned bucket policy statements",

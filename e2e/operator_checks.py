@@ -96,8 +96,11 @@ class OperatorChecks:
         rules = [r for r in events.list_rules(EventBusName=bus)["Rules"] if "-detect-" in r["Name"]]
         alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(AlarmNamePrefix=f"{env.name_prefix}-detect-")[
             "MetricAlarms"]}  # fmt: skip
-        if not rules or len(rules) != len(alarms):
+        hunting_alarm = f"{env.name_prefix}-detect-hunting-failed"
+        if not rules or len(rules) != len(set(alarms) - {hunting_alarm}):
             raise CommandFailed(f"{env.name}: {len(rules)} detection rule(s) on {bus}, {len(alarms)} alarm(s)")
+        if env.hunting_every_hours:
+            self.check_scheduled_hunting(env, outputs, credentials, alarms.get(hunting_alarm))
         for rule in rules:
             pattern = json.loads(rule["EventPattern"])
             event = {"version": "0", "id": "e2e", "detail-type": "Auth0 log", "account": env.aws_account_id,
@@ -115,6 +118,25 @@ class OperatorChecks:
                 "AlarmActions"] != [outputs["security_topic_arn"]]:  # fmt: skip
                 raise CommandFailed(f"{env.name}: {rule['Name']}'s alarm does not read its matches into the topic")
         self.log(f"  {env.name}: {len(rules)} live detection(s): each matches its event and alarms the security topic")
+
+    def check_scheduled_hunting(
+        self, env: Environment, outputs: dict[str, Any], credentials: dict[str, str], alarm: dict[str, Any] | None
+    ) -> None:
+        """The schedule starts the hunting state machine every hunting_every_hours, and its failures alarm the
+        security topic."""
+        scheduler = self.local_aws.client("scheduler", env.aws_region, credentials)
+        stepfunctions = self.local_aws.client("stepfunctions", env.aws_region, credentials)
+        schedule = scheduler.get_schedule(Name=f"{env.name_prefix}-hunting")
+        machine = stepfunctions.describe_state_machine(stateMachineArn=schedule["Target"]["Arn"])
+        expected = f"rate({env.hunting_every_hours} hour{'s' if env.hunting_every_hours > 1 else ''})"
+        if schedule["ScheduleExpression"] != expected or machine["name"] != f"{env.name_prefix}-hunting":
+            found = f"{schedule['ScheduleExpression']} of {machine['name']}"
+            raise CommandFailed(f"{env.name}: the hunting schedule is {found}")
+        dimensions = {d["Name"]: d["Value"] for d in (alarm or {}).get("Dimensions", [])}
+        if alarm is None or dimensions != {"StateMachineArn": machine["stateMachineArn"]} or alarm[
+            "AlarmActions"] != [outputs["security_topic_arn"]]:  # fmt: skip
+            raise CommandFailed(f"{env.name}: the hunting machine's failures do not alarm the security topic")
+        self.log(f"  {env.name}: scheduled hunting: {expected} starts {machine['name']}; its failures alarm")
 
     def _put_events(self, s3: Any, bucket: str, when: datetime, name: str, storage_class: str = "STANDARD") -> None:
         body = "".join(json.dumps(event) + "\n" for event in sample_events())

@@ -13,7 +13,7 @@ from modules.constructs.archive_queries import ArchiveQueries
 from modules.constructs.auth0 import Auth0EventBridgeLogStream, Auth0Provider, PiiConfig
 from modules.constructs.aws import core
 from modules.constructs.delivery_stream import Buffering, DeliveryStream
-from modules.constructs.detections import LiveDetection, LiveDetections
+from modules.constructs.detections import HuntingQuery, LiveDetection, LiveDetections, ScheduledHunting
 from modules.constructs.encryption_key import AlarmKey, ArchiveKey
 from modules.constructs.event_ingest import PartnerEventIngest
 from modules.constructs.private_bucket import Retention
@@ -22,6 +22,7 @@ from modules.contract import naming
 from modules.contract.athena_table import NamedQuery
 from modules.contract.detections import for_environment
 from modules.contract.settings import Environment
+from modules.contract.sigma_athena import scheduled
 from modules.contract.versions import TERRAFORM_REQUIRED_VERSION
 
 
@@ -152,6 +153,7 @@ class ArchiveStack(core.TerraformStack):
                 ],
                 admin_role_arns=env.admin_roles,
                 email=env.security_email,
+                other_alarm_names=[names.hunting_alarm] if env.hunting_every_hours else [],
             )
         alarms = PipelineAlarms(
             self,
@@ -205,6 +207,29 @@ class ArchiveStack(core.TerraformStack):
                     for d in detections.detections
                 ],
             )
+            hunting = [d for d in detections.detections if d.mode == "hunting"]
+            if live is not None and env.hunting_every_hours and hunting:
+                ScheduledHunting(
+                    self,
+                    naming.HUNTING.id,
+                    name=names.hunting,
+                    schedule_role_name=names.hunting_schedule_role,
+                    alarm_name=names.hunting_alarm,
+                    hours=env.hunting_every_hours,
+                    queries=[
+                        HuntingQuery(d.id, names.detection_query(d.id), scheduled(d.query_sql, env.hunting_every_hours))
+                        for d in hunting
+                    ],
+                    workgroup_name=names.athena_workgroup,
+                    database_name=names.athena_database,
+                    archive_bucket_name=names.archive_bucket,
+                    results_bucket_name=names.athena_results_bucket,
+                    archive_key_arn=key.arn,
+                    alarm_key=alarm_key,
+                    topic_arn=live.topic.arn,
+                    account_id=account,
+                    region=region,
+                )
             core.TerraformOutput(
                 self,
                 "athena_workgroup",

@@ -38,6 +38,8 @@ ALARMS = len(naming.ALARM_SUFFIXES)
 KEYS = 2  # the archive key and the alarm topic's key
 COLUMNS = (0, 11, MONTHS - 1)
 DOCS_EVENTS_PER_DAY = 1_000_000
+HOURS_PER_MONTH = 730
+ATHENA_MINIMUM_BYTES = 10 * 10**6  # Athena bills at least 10 MB a query
 DOCS_ENVIRONMENT = "prod"
 
 
@@ -54,6 +56,35 @@ def table(title: str, result: Estimate, columns: Sequence[int] = COLUMNS) -> lis
     lines.append(f"  stored at month {columns[-1] + 1}: "
                  + ", ".join(f"{cls} {gib:,.1f} GiB" for cls, gib in stored.items()))  # fmt: skip
     return lines
+
+
+def detections_line(env: Any, detections: Any, ours: Any, prices: Prices) -> str:
+    """What the detections cost: an alarm per live rule; a hunting query what it scans when it runs, and with
+    hunting_every_hours, the runs of a month (Step Functions' transitions, Athena's scans, 10 MB at least)."""
+    if not detections.detections:
+        return "  Detections: none run here (detections = [])."
+    live = len(detections.live)
+    hunting = len(detections.detections) - live
+    day_bytes = ours.raw_bytes_per_day * ours.compressed_ratio
+    text = (
+        f"  Detections: {live} live (their EventBridge rules cost nothing; an alarm each, "
+        f"{money(live * prices['cloudwatch_alarm_per_month'])}/month, in the alarms above) and {hunting} hunting; "
+        f"a hunting query over 24 hours reads about {day_bytes / 2**20:,.1f} MiB "
+        f"({money(max(day_bytes, ATHENA_MINIMUM_BYTES) / 2**40 * prices['athena_per_tib_scanned'])})."
+    )
+    if env.hunting_every_hours and hunting:
+        runs = HOURS_PER_MONTH / env.hunting_every_hours
+        scanned = max(day_bytes * env.hunting_every_hours / 24, ATHENA_MINIMUM_BYTES) * hunting * runs
+        transitions = runs * (2 + 4 * hunting)  # Queries, EachQuery; Run, Results, Found, Tell or Nothing each
+        athena = scanned / 2**40 * prices["athena_per_tib_scanned"]
+        steps = transitions / 1000 * prices["stepfunctions_per_1000_transitions"]
+        text += (
+            f" Running them every {env.hunting_every_hours} h: {runs:,.0f} runs a month, "
+            f"{money(athena)} of Athena scans and {money(steps)} of Step Functions transitions "
+            f"(before its free 4,000), {money(athena + steps + prices['cloudwatch_alarm_per_month'])}/month with "
+            "its alarm."
+        )
+    return text
 
 
 def report(env: Any, events_per_day: float, profile: dict[str, Any]) -> tuple[list[str], Estimate, Estimate]:
@@ -95,16 +126,7 @@ def report(env: Any, events_per_day: float, profile: dict[str, Any]) -> tuple[li
         f"  Athena: a query stopped at the workgroup's limit ({env.athena_scan_limit_mib:,} MiB) costs "
         f"{money(athena_query_at_the_limit(env.athena_scan_limit_mib, prices))}; a 24-hour query reads about "
         f"{ours.raw_bytes_per_day * ours.compressed_ratio / 2**20:,.1f} MiB.",
-        (
-            "  Detections: none run here (detections = [])."
-            if not detections.detections
-            else f"  Detections: {live} live (their EventBridge rules cost nothing; an alarm each, "
-            f"{money(live * prices['cloudwatch_alarm_per_month'])}/month, in the alarms above) and "
-            f"{len(detections.detections) - live} hunting; a hunting query over 24 hours reads about "
-            f"{ours.raw_bytes_per_day * ours.compressed_ratio / 2**20:,.1f} MiB "
-            f"({money(ours.raw_bytes_per_day * ours.compressed_ratio / 2**40 * prices['athena_per_tib_scanned'])}, "
-            "at least 10 MB billed), when someone runs it (docs/detections.md)."
-        ),
+        detections_line(env, detections, ours, prices),
         "  Restoring 30 days from Glacier for 7 days (make restore): "
         + ", ".join(f"{tier} {money(restore(tier))}" for tier in ("Bulk", "Standard", "Expedited"))
         + ".",

@@ -90,6 +90,15 @@ CASES: dict[str, Case] = {
     "detections-without-athena": Case(dev(ONE, "athena = false"), [
         f"{WHERE}.athena: expected true with detections: hunting rules and every alert's query are Athena named "
         "queries"]),
+    # --- scheduled hunting: whole hours, at most a week, and only with hunting rules to run
+    "hunting-hours-negative": Case(dev(ONE, "hunting_every_hours = -6"), [
+        f"{WHERE}.hunting_every_hours: expected an integer from 0 to 168, got -6"]),
+    "hunting-hours-a-string": Case(dev(ONE, 'hunting_every_hours = "6h"'), [
+        f'{WHERE}.hunting_every_hours: expected an integer from 0 to 168, got "6h"']),
+    "hunting-hours-beyond-a-week": Case(dev(ONE, "hunting_every_hours = 169"), [
+        f"{WHERE}.hunting_every_hours: expected an integer from 0 to 168, got 169"]),
+    "hunting-without-hunting-rules": Case(dev(ONE, "hunting_every_hours = 6"), [
+        f"{WHERE}.hunting_every_hours: expected 0 with no hunting rule run here, got 6"]),
     "security-email-not-an-address": Case(dev(ONE.replace("soc@example.com", "soc@")), [
         f'{WHERE}.security_email: expected an e-mail address (ASCII), e.g. security@example.com, got "soc@"']),
 }  # fmt: skip

@@ -102,6 +102,20 @@ class Names:
         digest = hashlib.sha256(rule_id.encode()).hexdigest()[:8]
         return f"{name[: MAX_RULE_NAME - 9]}-{digest}"
 
+    @property
+    def hunting(self) -> str:
+        """The scheduled hunting: its state machine, its schedule and its role (64 characters at most)."""
+        return f"{self.prefix}-hunting"
+
+    @property
+    def hunting_schedule_role(self) -> str:
+        return f"{self.prefix}-hunting-schedule"
+
+    @property
+    def hunting_alarm(self) -> str:
+        """Its failures' alarm, named as a detection's (watched with them; no rule id has a hyphen)."""
+        return f"{self.detection_prefix}hunting-failed"
+
     def detection_query(self, rule_id: str) -> str:
         """A detection's named Athena query (128 characters at most; rule ids are at most 63)."""
         return f"detect-{rule_id}"
@@ -310,4 +324,5 @@ ALARMS = Part("alarms", "Alarms")
 ALARM_KEY = Part("alarm_key", "Alarm topic key")
 QUERIES = Part("queries", "Athena")
 DETECTIONS = Part("detections", "Detections")
-PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARM_KEY, ALARMS, QUERIES, DETECTIONS)
+HUNTING = Part("hunting", "Scheduled hunting")
+PARTS = (AUTH0_STREAM, KEY, INGEST, DELIVERY, ARCHIVE, ACCESS_LOGS, ALARM_KEY, ALARMS, QUERIES, DETECTIONS, HUNTING)

@@ -628,6 +628,13 @@ class Environment:
         DetectionValues(),
         default={},
     )
+    hunting_every_hours: int = setting(
+        "Runs the hunting queries every this many hours, over the hours that ended an hour before (late "
+        "events are filed by then), and tells the security topic what they find (docs/detections.md has the "
+        "cost). 0 runs none: the queries wait for someone to run them.",
+        Integer(0, 168, "a week of hours at most, as make replay's windows"),
+        default=0,
+    )
     security_email: str | None = setting(
         "An address subscribed to the security topic, where live detections alert (apart from the alarm "
         "topic). Needed with detections unless `security_unsubscribed = true`.",

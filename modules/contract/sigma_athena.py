@@ -38,7 +38,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from modules.contract.athena_table import DATA_FIELDS, VIEW, WINDOW, window
+from modules.contract.athena_table import DATA_FIELDS, PARTITION, VIEW, WINDOW, window
 from modules.contract.sigma_eventbridge import ARRAY, RECORD
 
 # The view's typed columns of the record, and those that hold JSON text (athena_table.DATA_FIELDS).
@@ -253,6 +253,23 @@ GROUP BY {", ".join([*(f"a.g{i}" for i in range(len(groups))), "a.event_time"])}
 HAVING count(DISTINCT {counted}) {_OPERATORS[condition.op]} {int(count)}
 ORDER BY window_end{"".join(f", a.g{i}" for i in range(len(groups)))}"""
     return HuntingQuery(sql, WINDOW)
+
+
+def scheduled_window(hours: int) -> str:
+    """The ``hours`` that ended an hour before the query runs (late events are filed by then), as dt spells
+    them: what a scheduled run reads instead of its window's parameters."""
+
+    def hour(back: int) -> str:
+        return f"date_format(date_add('hour', -{back}, date_trunc('hour', current_timestamp)), '%Y/%m/%d/%H')"
+
+    return f"{PARTITION} >= {hour(hours + 1)} AND {PARTITION} < {hour(1)}"
+
+
+def scheduled(sql: str, hours: int) -> str:
+    """A hunting query with its window's parameters replaced by the last ``hours`` (scheduled_window)."""
+    if sql.count(window()) != 1 or sql.count("?") != 2:
+        raise ValueError("a hunting query reads its window once, as its only parameters")
+    return sql.replace(window(), scheduled_window(hours))
 
 
 def quote_identifier(field: str) -> str:

@@ -383,8 +383,9 @@ class _Validator:
         """Rule ids the catalog has, values of the kinds the rules take, and every chosen rule able to run."""
         from modules.contract import detections as catalog_module
 
-        keys = ("detections", "detections_exclude", "detection_thresholds", "detection_values", "security_email")
-        if not any(merged[key] not in ((), {}, None) for key in keys):
+        keys = ("detections", "detections_exclude", "detection_thresholds", "detection_values", "security_email",
+                "hunting_every_hours")  # fmt: skip
+        if not any(merged[key] not in ((), {}, None, 0) for key in keys):
             return
         catalog = catalog_module.catalog()
         before = len(self.problems)
@@ -406,6 +407,13 @@ class _Validator:
                     f"expected a threshold only for a rule run here, got one for {rule_id}"
                     f"{origin('detection_thresholds')}",
                 )
+        hunting = [d for d in run.detections if d.mode == "hunting"]
+        if merged["hunting_every_hours"] and not hunting:
+            self.problem(
+                (*where, "hunting_every_hours"),
+                f"expected 0 with no hunting rule run here, got {merged['hunting_every_hours']}"
+                f"{origin('hunting_every_hours')}",
+            )
         if run.ids and not merged["athena"]:
             self.problem(
                 (*where, "athena"),

@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def prepare(stacks: Path, into: Path) -> int:
+def prepare(stacks: Path, into: Path, prefix: str = "") -> int:
     count = 0
     for stack in sorted(stacks.glob("*/cdk.tf.json")):
         document = json.loads(stack.read_text())
         document.get("terraform", {}).pop("required_version", None)
-        target = into / stack.parent.name / "cdk.tf.json"
+        target = into / f"{prefix}{stack.parent.name}" / "cdk.tf.json"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(document, indent=2))
         count += 1
@@ -39,6 +39,10 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="scan-"))
     try:
         count = prepare(stacks, scratch)
+        # The shipped examples, synthesized by make scan into cdktf.out/examples/<name>/ (their own resources,
+        # such as scheduled hunting, are scanned too).
+        for example in sorted((ROOT / "cdktf.out" / "examples").glob("*/stacks")):
+            count += prepare(example, scratch, prefix=f"{example.parent.name}-")
         if not count:
             print(f"no stack under {stacks.relative_to(ROOT)}: run make synth first", file=sys.stderr)
             return 1
