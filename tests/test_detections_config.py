@@ -125,3 +125,20 @@ def test_a_setting_from_defaults_is_named_so(tmp_path: Path, monkeypatch: pytest
     status, _, err = run_main(tmp_path, monkeypatch, Case(text, []))
     assert status == 2
     assert f'{WHERE}.detections_exclude: {IDS}"nope" (from [defaults])' in err.splitlines()
+
+
+def test_the_example_in_docs_detections_is_a_valid_configuration() -> None:
+    """docs/detections.md's example, with the keys every environment needs, is accepted as written."""
+    import re
+
+    from modules.contract.validation import parse_config
+    from tests.conftest import ROOT
+
+    (block,) = re.findall(r"```toml\n(.*?)```", (ROOT / "docs" / "detections.md").read_text(), re.DOTALL)
+    required = (
+        'aws_account_id = "333333333333"\naws_region = "eu-west-1"\nalarm_email = "sec@example.com"\n'
+        'auth0_event_source = "aws.partner/auth0.com/acme-4f7d2c1e-8b9a-4c3d-9e2f-1a2b3c4d5e6f/auth0.logs"\n'
+    )
+    text = block.replace("[environments.prod]\n", "[environments.prod]\n" + required, 1)
+    env = parse_config(text, "detections.md").environment("prod")
+    assert env.detections == "all" and env.detection_thresholds == {"sms_bombarding": 20, "risk_of_tenant_takeover": 1}
