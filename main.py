@@ -51,7 +51,7 @@ def detections_summary(env: Environment) -> str | None:
     run = for_environment(env)
     if not run.detections:
         return None
-    hunting = [d for d in run.detections if d.mode == "hunting"]
+    hunting = run.hunting
     unlive = [d.id for d in hunting if d.why_hunting != CORRELATION]
     correlations = len(hunting) - len(unlive)
     because = f" ({correlations} correlations; no exact event pattern: {', '.join(unlive)})" if unlive else ""

@@ -127,6 +127,8 @@ class ArchiveStack(core.TerraformStack):
             admin_role_arns=env.admin_roles,
         )  # fmt: skip
         detections = for_environment(env)
+        # Validation refuses hunting_every_hours without a hunting rule; the schedule needs both all the same.
+        scheduled_hunting = bool(env.hunting_every_hours and detections.hunting)
         live = None
         if detections.detections:
             live = LiveDetections(
@@ -153,7 +155,7 @@ class ArchiveStack(core.TerraformStack):
                 ],
                 admin_role_arns=env.admin_roles,
                 email=env.security_email,
-                other_alarm_names=[names.hunting_alarm] if env.hunting_every_hours else [],
+                other_alarm_names=[names.hunting_alarm] if scheduled_hunting else [],
             )
         alarms = PipelineAlarms(
             self,
@@ -207,8 +209,7 @@ class ArchiveStack(core.TerraformStack):
                     for d in detections.detections
                 ],
             )
-            hunting = [d for d in detections.detections if d.mode == "hunting"]
-            if live is not None and env.hunting_every_hours and hunting:
+            if live is not None and scheduled_hunting:
                 ScheduledHunting(
                     self,
                     naming.HUNTING.id,
@@ -218,7 +219,7 @@ class ArchiveStack(core.TerraformStack):
                     hours=env.hunting_every_hours,
                     queries=[
                         HuntingQuery(d.id, names.detection_query(d.id), scheduled(d.query_sql, env.hunting_every_hours))
-                        for d in hunting
+                        for d in detections.hunting
                     ],
                     workgroup_name=names.athena_workgroup,
                     database_name=names.athena_database,

@@ -64,7 +64,7 @@ def detections_line(env: Any, detections: Any, ours: Any, prices: Prices) -> str
     if not detections.detections:
         return "  Detections: none run here (detections = [])."
     live = len(detections.live)
-    hunting = len(detections.detections) - live
+    hunting = len(detections.hunting)
     day_bytes = ours.raw_bytes_per_day * ours.compressed_ratio
     text = (
         f"  Detections: {live} live (their EventBridge rules cost nothing; an alarm each, "

@@ -18,7 +18,6 @@ and only then replaces detections/sigma/rules/detections/ and rewrites detection
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -64,9 +63,8 @@ def _environments(name: str | None) -> list[tuple[str, EnvironmentDetections]]:
 def list_rules(name: str | None, out: Callable[[str], None]) -> int:
     cat = catalog()
     for env_name, run in _environments(name):
-        live = sum(d.mode == "live" for d in run.detections)
-        out(f"{env_name}: {len(run.detections)} of {len(cat.rules)} rules run ({live} live, "
-            f"{len(run.detections) - live} hunting)")  # fmt: skip
+        out(f"{env_name}: {len(run.detections)} of {len(cat.rules)} rules run ({len(run.live)} live, "
+            f"{len(run.hunting)} hunting)")  # fmt: skip
         running = {d.id: d for d in run.detections}
         for rule_id in cat.ids():
             rule = cat.rules[rule_id]
@@ -127,17 +125,17 @@ def _time_of(record: dict[str, Any]) -> str:
 def test_file(path: Path, name: str | None, out: Callable[[str], None]) -> int:
     from moto.events.models import EventPattern
 
-    from ops.local_athena import connect, file_samples, to_duckdb
+    from ops.local_athena import connect, file_samples, filed_hour, to_duckdb
 
     events = read_events(path)
     if name:
         ((_, run),) = _environments(name)
     else:
-        run = every_rule(catalog())
+        run = every_rule()
     if not run.detections:
         out(f"{name}: no detections run here (detections = [])")
         return 0
-    hours = sorted(_hour(event) for event in events)
+    hours = sorted(filed_hour(event) for event in events)
     first = hours[0] if hours else "2000/01/01/00"
     end = _next_hour(hours[-1]) if hours else "2000/01/01/01"
     out(f"{len(events)} event(s), {first} to {end} (UTC); {len(run.detections)} rule(s)")
@@ -158,12 +156,6 @@ def test_file(path: Path, name: str | None, out: Callable[[str], None]) -> int:
             out(f"  {'FIRES' if hits else 'quiet'}  {detection.mode:<7} {detection.id}: {what}")
     out(f"{fired} rule(s) would fire")
     return 0
-
-
-def _hour(event: dict[str, Any]) -> str:
-    from modules.contract.naming import event_hour
-
-    return event_hour(event["detail"]["data"].get("date") or event["time"])
 
 
 def _next_hour(hour: str) -> str:
@@ -291,9 +283,8 @@ def _write_upstream(root: Path, new: Catalog, source: Path, commit: str | None, 
         "",
         "[sha256]",
     ]
-    for rule in new.rules.values():
-        digest = hashlib.sha256((root / rule.file).read_bytes()).hexdigest()
-        lines.append(f'"{Path(rule.file).name}" = "{digest}"')
+    for rule in new.rules.values():  # the digest of the upstream file, as load_catalog read it
+        lines.append(f'"{Path(rule.file).name}" = "{rule.sha256}"')
     (root / UPSTREAM_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

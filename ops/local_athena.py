@@ -95,13 +95,16 @@ def run(db: Any, query: NamedQuery, parameters: Sequence[str]) -> tuple[list[str
     return [c[0] for c in result.description], result.fetchall()
 
 
+def filed_hour(event: dict[str, Any]) -> str:
+    """The hour (dt) a partner event is filed under: its Auth0 date's, else EventBridge's time's."""
+    return event_hour(event["detail"]["data"].get("date") or event["time"])
+
+
 def file_samples(root: Path, events: Sequence[dict[str, Any]]) -> None:
     """Write events as the stream files them: under logs/<the hour>/, gzip, one per line, an object an hour."""
     by_hour: dict[str, list[bytes]] = {}
     for event in events:
-        by_hour.setdefault(event_hour(event["detail"]["data"].get("date") or event["time"]), []).append(
-            json.dumps(event).encode() + b"\n"
-        )
+        by_hour.setdefault(filed_hour(event), []).append(json.dumps(event).encode() + b"\n")
     for hour, lines in by_hour.items():
         path = root / LOG_PREFIX / hour / "samples.gz"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sigma.rule import SigmaDetection
 from sigma.types import (
     SigmaBool,
     SigmaNull,
@@ -26,6 +25,7 @@ from sigma.types import (
 )
 
 from tests.sample_events import envelope, schema_shaped_records
+from tests.sigma_reference import detection_items
 
 SOURCE = "aws.partner/auth0.com/acme-1cfb5c33-a2af-4ea4-a6ee-799de196b362/auth0.logs"
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -44,16 +44,8 @@ REGEX_SAMPLES = ["alice@example.com", "BOB@Mailinator.COM", "not-an-email", "@no
 
 def _items(rule: Any) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
-
-    def walk(item: Any) -> None:
-        if isinstance(item, SigmaDetection):
-            for sub in item.detection_items:
-                walk(sub)
-        elif item.field:
-            found.setdefault(item.field, []).extend(item.value)
-
-    for detection in rule.detection.detections.values():
-        walk(detection)
+    for item in detection_items(rule):
+        found.setdefault(item.field, []).extend(item.value)
     return found
 
 

@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,20 +47,22 @@ def lookup(event: dict[str, Any], field: str) -> Any:
     return node
 
 
-def fields_of(rules: Iterable[Any]) -> list[str]:
-    found: list[str] = []
+def detection_items(rule: Any) -> Iterator[Any]:
+    """Every field test of a rule's detection (none for a correlation, which has no detection)."""
 
-    def walk(item: Any) -> None:
+    def walk(item: Any) -> Iterator[Any]:
         if isinstance(item, SigmaDetection):
             for sub in item.detection_items:
-                walk(sub)
-        elif item.field and item.field not in found:
-            found.append(item.field)
+                yield from walk(sub)
+        elif item.field:
+            yield item
 
-    for rule in rules:
-        for detection in getattr(rule, "detection", None).detections.values() if hasattr(rule, "detection") else []:
-            walk(detection)
-    return found
+    for detection in rule.detection.detections.values() if hasattr(rule, "detection") else []:
+        yield from walk(detection)
+
+
+def fields_of(rules: Iterable[Any]) -> list[str]:
+    return list(dict.fromkeys(item.field for rule in rules for item in detection_items(rule)))
 
 
 # --- pySigma's SQLite backend ------------------------------------------------------------------------------

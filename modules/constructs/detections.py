@@ -26,6 +26,7 @@ from modules.constructs.alarms import alarms_publish, only_administrators_remove
 from modules.constructs.encryption_key import THIS_KEY, AlarmKey
 from modules.constructs.iam import ServiceRole, deny_insecure_transport, policy_document, statement
 from modules.constructs.terraform_text import literal
+from modules.contract.detections import pattern_json
 
 ONE_MINUTE = 60  # EventBridge sends its metrics every minute
 ALARM_DESCRIPTION_MAX = 1024  # CloudWatch's limit
@@ -92,7 +93,7 @@ class LiveDetections(Construct):
                 name=detection.rule_name,
                 description=literal(f"Auth0 detection {detection.rule_id}: {detection.title}"[:512]),
                 event_bus_name=event_bus_name,
-                event_pattern=literal(json.dumps(detection.pattern, separators=(",", ":"), ensure_ascii=False)),
+                event_pattern=literal(pattern_json(detection.pattern)),
                 state="ENABLED",
             )
             self.rules[detection.rule_id] = rule

@@ -383,7 +383,7 @@ def resolve(
     """``rule`` with an environment's values and threshold: live or hunting, or Refused."""
     from sigma.correlations import SigmaCorrelationRule
 
-    from modules.contract.sigma_athena import NotQueryable, correlation_query, events_query
+    from modules.contract.sigma_athena import CORRELATION_OPERATORS, NotQueryable, correlation_query, events_query
     from modules.contract.sigma_eventbridge import NotExpressible, event_pattern
 
     if rule.refused:
@@ -398,9 +398,8 @@ def resolve(
         if correlations:
             corr = correlations[0]
             query = correlation_query(corr, bases, threshold)
-            symbols = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">=", "EQ": "=", "NEQ": "<>"}
             count = corr.condition.count if threshold is None else threshold
-            what = f"{corr.type.name.lower()} {symbols.get(corr.condition.op.name, '?')} {count}"
+            what = f"{corr.type.name.lower()} {CORRELATION_OPERATORS[corr.condition.op]} {count}"
             if corr.condition.fieldref:
                 what += f" (distinct {corr.condition.fieldref})"
             by = ", ".join(corr.group_by or []) or "everything"
@@ -457,6 +456,10 @@ class EnvironmentDetections:
     def live(self) -> tuple[Detection, ...]:
         return tuple(d for d in self.detections if d.mode == "live")
 
+    @property
+    def hunting(self) -> tuple[Detection, ...]:
+        return tuple(d for d in self.detections if d.mode == "hunting")
+
 
 def environment_detections(
     catalog: Catalog,
@@ -478,17 +481,44 @@ def environment_detections(
     return EnvironmentDetections(ids, tuple(resolved), refused)
 
 
+def project_detections(
+    *,
+    choice: str | Sequence[str],
+    exclude: Sequence[str],
+    min_level: str,
+    thresholds: Mapping[str, int],
+    values: Mapping[str, Any],
+) -> EnvironmentDetections:
+    """environment_detections with the project's catalog, resolved once per process for each distinct choice:
+    validation, the stack, the synth's summary and make cost ask for the same environment's."""
+    if not choice:
+        return EnvironmentDetections((), (), {})
+    return _resolved_once(
+        choice if isinstance(choice, str) else tuple(choice), tuple(exclude), min_level,
+        json.dumps(thresholds, sort_keys=True), json.dumps(values, sort_keys=True),
+    )  # fmt: skip
+
+
+@cache
+def _resolved_once(
+    choice: str | tuple[str, ...], exclude: tuple[str, ...], min_level: str, thresholds: str, values: str
+) -> EnvironmentDetections:
+    return environment_detections(
+        catalog(), choice=choice, exclude=exclude, min_level=min_level,
+        thresholds=json.loads(thresholds), values=json.loads(values),
+    )  # fmt: skip
+
+
 def for_environment(env: Any) -> EnvironmentDetections:
     """An environment's detections (settings.Environment), resolved; validation refused any that cannot run."""
-    if not env.detections:
-        return EnvironmentDetections((), (), {})
-    return environment_detections(
-        catalog(), choice=env.detections, exclude=env.detections_exclude, min_level=env.detections_min_level,
+    return project_detections(
+        choice=env.detections, exclude=env.detections_exclude, min_level=env.detections_min_level,
         thresholds=env.detection_thresholds, values=env.detection_values,
     )  # fmt: skip
 
 
 def pattern_json(pattern: Mapping[str, Any]) -> str:
+    """A pattern as the rule carries it: compact, and in UTF-8 (EventBridge takes it as written)."""
     return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -502,16 +532,17 @@ LIVE_COST = "its alarm, $0.10 a month"
 HUNTING_COST = "what a run scans: $5 per TB, 10 MB at least"
 
 
-def every_rule(cat: Catalog) -> EnvironmentDetections:
-    """Every rule the catalog can run, with an example value for each placeholder."""
+def every_rule() -> EnvironmentDetections:
+    """Every rule the project's catalog can run, with an example value for each placeholder."""
+    cat = catalog()
     values = {n: [EXAMPLES[s.kind]] if s.many else EXAMPLES[s.kind] for n, s in cat.values.items()}
-    return environment_detections(cat, choice="all", exclude=(), min_level=LEVELS[0], thresholds={}, values=values)
+    return project_detections(choice="all", exclude=(), min_level=LEVELS[0], thresholds={}, values=values)
 
 
 def catalog_table() -> str:
     """Every rule of the catalog: its mode, when it tells, what it says or why it does not run."""
     cat = catalog()
-    run = {d.id: d for d in every_rule(cat).detections}
+    run = {d.id: d for d in every_rule().detections}
     rows = [
         "| rule | level | mode | tells within | what it says, or why not live | needs | costs |",
         "|---|---|---|---|---|---|---|",
@@ -548,7 +579,11 @@ def values_table() -> str:
 
 
 def counts() -> dict[str, int]:
-    cat = catalog()
-    run = every_rule(cat).detections
-    live = sum(d.mode == "live" for d in run)
-    return {"rules": len(cat.rules), "live": live, "hunting": len(run) - live, "refused": len(cat.rules) - len(run)}
+    cat, run = catalog(), every_rule()
+    ran = len(run.detections)
+    return {
+        "rules": len(cat.rules),
+        "live": len(run.live),
+        "hunting": len(run.hunting),
+        "refused": len(cat.rules) - ran,
+    }

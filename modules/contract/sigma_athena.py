@@ -39,7 +39,7 @@ from sigma.types import (
 )
 
 from modules.contract.athena_table import DATA_FIELDS, PARTITION, VIEW, WINDOW, window
-from modules.contract.sigma_eventbridge import ARRAY, RECORD
+from modules.contract.sigma_eventbridge import record_names
 
 # The view's typed columns of the record, and those that hold JSON text (athena_table.DATA_FIELDS).
 JSON_COLUMNS = frozenset(("details", "auth0_client", "security_context", "scope", "references"))
@@ -50,7 +50,7 @@ EVENT_COLUMNS = (
     "event_time, log_id, type, data.description AS description, data.ip AS ip, data.user_name AS user_name, "
     "data.user_id AS user_id, data.client_id AS client_id, data.client_name AS client_name"
 )
-_OPERATORS = {
+CORRELATION_OPERATORS = {
     SigmaCorrelationConditionOperator.LT: "<",
     SigmaCorrelationConditionOperator.LTE: "<=",
     SigmaCorrelationConditionOperator.GT: ">",
@@ -81,11 +81,10 @@ class Column:
 
 
 def column(field: str) -> Column:
-    parts = field.split(".")
-    if parts[0] != RECORD or len(parts) < 2 or any(not part for part in parts):
-        raise NotQueryable(f"field {field!r} is not a path in the Auth0 record (data.<name>...)")
-    array = parts[-1].endswith(ARRAY)
-    names = [*parts[:-1], parts[-1].removesuffix(ARRAY)]
+    try:
+        names, array = record_names(field)
+    except ValueError as error:
+        raise NotQueryable(str(error)) from None
     if any(not KEY.fullmatch(name) for name in names[1:]):
         raise NotQueryable(f"field {field!r} has a name Athena's JSON paths do not take here")
     top, path = names[1], names[2:]
@@ -227,7 +226,7 @@ def correlation_query(correlation: SigmaCorrelationRule, bases: list[SigmaRule],
     if correlation.type not in (SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT):
         raise NotQueryable(f"a {correlation.type.value} correlation has no query here")
     condition = correlation.condition
-    if condition.op not in _OPERATORS:
+    if condition.op not in CORRELATION_OPERATORS:
         raise NotQueryable(f"the correlation condition {condition.op} has no query here")
     count = condition.count if threshold is None else threshold
     groups = list(correlation.group_by or [])
@@ -250,7 +249,7 @@ FROM matched a
 JOIN matched b ON {join}
 WHERE {" AND ".join(f"a.g{i} IS NOT NULL" for i in range(len(groups))) or "true"}
 GROUP BY {", ".join([*(f"a.g{i}" for i in range(len(groups))), "a.event_time"])}
-HAVING count(DISTINCT {counted}) {_OPERATORS[condition.op]} {int(count)}
+HAVING count(DISTINCT {counted}) {CORRELATION_OPERATORS[condition.op]} {int(count)}
 ORDER BY window_end{"".join(f", a.g{i}" for i in range(len(groups)))}"""
     return HuntingQuery(sql, WINDOW)
 

@@ -76,16 +76,28 @@ class Literal:
         return self.field.endswith(ARRAY)
 
 
-def field_path(field: str) -> tuple[str, ...]:
-    """The path of a Sigma field in the partner event: ``data.a.b{}`` → ``detail.data.a.b``."""
+def record_names(field: str) -> tuple[tuple[str, ...], bool]:
+    """A Sigma field's names in the Auth0 record (``data.a.b{}`` → ``data``, ``a``, ``b``) and whether it is
+    an array; ValueError with the reason for a field that is no such path. The patterns and the queries
+    (sigma_athena) read fields alike."""
     parts = field.split(".")
     if parts[0] != RECORD or len(parts) < 2 or any(not part for part in parts):
-        raise NotExpressible(f"field {field!r} is not a path in the Auth0 record (data.<name>...)")
+        raise ValueError(f"field {field!r} is not a path in the Auth0 record (data.<name>...)")
     if any(ARRAY in part for part in parts[:-1]) or parts[-1].count(ARRAY) > 1:
-        raise NotExpressible(f"field {field!r} has an array ({ARRAY}) before its last name")
-    if parts[-1].removesuffix(ARRAY) == "" or ARRAY in parts[-1].removesuffix(ARRAY):
-        raise NotExpressible(f"field {field!r} has an empty or misplaced name")
-    return (*ENVELOPE_RECORD[:1], *parts[:-1], parts[-1].removesuffix(ARRAY))
+        raise ValueError(f"field {field!r} has an array ({ARRAY}) before its last name")
+    last = parts[-1].removesuffix(ARRAY)
+    if last == "" or ARRAY in last:
+        raise ValueError(f"field {field!r} has an empty or misplaced name")
+    return (*parts[:-1], last), parts[-1].endswith(ARRAY)
+
+
+def field_path(field: str) -> tuple[str, ...]:
+    """The path of a Sigma field in the partner event: ``data.a.b{}`` → ``detail.data.a.b``."""
+    try:
+        names, _ = record_names(field)
+    except ValueError as error:
+        raise NotExpressible(str(error)) from None
+    return (*ENVELOPE_RECORD[:1], *names)
 
 
 def _cased(text: str) -> bool:

@@ -392,8 +392,8 @@ class _Validator:
         self.detection_names(where, merged, origin, catalog)
         if len(self.problems) > before:
             return
-        run = catalog_module.environment_detections(
-            catalog, choice=merged["detections"], exclude=merged["detections_exclude"],
+        run = catalog_module.project_detections(
+            choice=merged["detections"], exclude=merged["detections_exclude"],
             min_level=merged["detections_min_level"], thresholds=merged["detection_thresholds"],
             values=merged["detection_values"],
         )  # fmt: skip
@@ -407,8 +407,7 @@ class _Validator:
                     f"expected a threshold only for a rule run here, got one for {rule_id}"
                     f"{origin('detection_thresholds')}",
                 )
-        hunting = [d for d in run.detections if d.mode == "hunting"]
-        if merged["hunting_every_hours"] and not hunting:
+        if merged["hunting_every_hours"] and not run.hunting:
             self.problem(
                 (*where, "hunting_every_hours"),
                 f"expected 0 with no hunting rule run here, got {merged['hunting_every_hours']}"
