@@ -85,6 +85,8 @@ CASES: dict[str, Case] = {
     "no-security-subscriber": Case(dev(ONE.replace('security_email = "soc@example.com"\n', "")), [
         f"{WHERE}.security_email: missing: nobody would receive the detections' alerts. Give an address, or set "
         "security_unsubscribed = true if you subscribe to the security topic another way"]),
+    "security-email-and-unsubscribed": Case(dev(ONE, "security_unsubscribed = true"), [
+        f"{WHERE}.security_unsubscribed: expected false with a security_email, got true"]),
     "security-email-without-detections": Case(dev('security_email = "soc@example.com"'), [
         f"{WHERE}.security_email: expected only with detections (none run here), got an address"]),
     "detections-without-athena": Case(dev(ONE, "athena = false"), [

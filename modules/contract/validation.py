@@ -355,17 +355,10 @@ class _Validator:
 
     def safety_nets(self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str]) -> None:
         """Giving up a safety net is said in words, not implied by a default."""
-        if merged["alarm_email"] is None and not merged["alarms_unsubscribed"]:
-            self.problem(
-                (*where, "alarm_email"),
-                "missing: nobody would receive the alarms. Give an address, or set alarms_unsubscribed = true "
-                "if you subscribe to the alarm topic another way",
-            )
-        elif merged["alarm_email"] is not None and merged["alarms_unsubscribed"]:
-            self.problem(
-                (*where, "alarms_unsubscribed"),
-                f"expected false with an alarm_email{origin('alarm_email')}, got true",
-            )
+        self.subscriber(
+            where, merged, origin, email="alarm_email", unsubscribed="alarms_unsubscribed", what="the alarms",
+            topic="alarm topic",
+        )  # fmt: skip
         if merged["replay_window_days"] == 0 and not merged["accept_no_replay_archive"]:
             self.problem(
                 (*where, "replay_window_days"),
@@ -418,17 +411,31 @@ class _Validator:
                 (*where, "athena"),
                 "expected true with detections: hunting rules and every alert's query are Athena named queries",
             )
-        if run.ids and merged["security_email"] is None and not merged["security_unsubscribed"]:
-            self.problem(
-                (*where, "security_email"),
-                "missing: nobody would receive the detections' alerts. Give an address, or set "
-                "security_unsubscribed = true if you subscribe to the security topic another way",
-            )
-        elif not run.ids and merged["security_email"] is not None:
+        if run.ids:
+            self.subscriber(
+                where, merged, origin, email="security_email", unsubscribed="security_unsubscribed",
+                what="the detections' alerts", topic="security topic",
+            )  # fmt: skip
+        elif merged["security_email"] is not None:
             self.problem(
                 (*where, "security_email"),
                 f"expected only with detections (none run here), got an address{origin('security_email')}",
             )
+
+    def subscriber(
+        self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str], *, email: str,
+        unsubscribed: str, what: str, topic: str,
+    ) -> None:  # fmt: skip
+        """A topic's subscriber is given, or its absence is said in words: not both, not neither."""
+        if merged[email] is None and not merged[unsubscribed]:
+            self.problem(
+                (*where, email),
+                f"missing: nobody would receive {what}. Give an address, or set {unsubscribed} = true "
+                f"if you subscribe to the {topic} another way",
+            )
+        elif merged[email] is not None and merged[unsubscribed]:
+            article = "an" if email[0] in "aeiou" else "a"
+            self.problem((*where, unsubscribed), f"expected false with {article} {email}{origin(email)}, got true")
 
     def detection_names(
         self, where: tuple[str, ...], merged: dict[str, Any], origin: Callable[[str], str], catalog: Any
