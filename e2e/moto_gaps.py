@@ -455,8 +455,14 @@ def _probe_validate_definition() -> bool:
 
 
 def _patch_validate_definition() -> None:
+    import logging
+
     from moto.stepfunctions import responses
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_unsupported
     from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+
+    # Its parser warns, at every analysis, that it would forward Athena calls to the service; we only validate.
+    logging.getLogger(state_task_service_unsupported.__name__).setLevel(logging.ERROR)
 
     def validate_state_machine_definition(self: Any) -> str:
         # Step Functions checks a definition against the States Language and answers OK, or FAIL with its
