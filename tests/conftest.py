@@ -18,6 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AUTH0_ARCHIVE_SHARED", ROOT.parent / "shared"))
 EXAMPLE_CONFIG = ROOT / "environments.toml"
 
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Many tests read Auth0's schemas and samples: without them, one clear line instead of a hundred errors."""
+    if not (SHARED / "auth0-log-schemas").is_dir():
+        pytest.exit(
+            f"{SHARED}: Auth0's log schemas and sample events are not there; the suite reads them from ../shared "
+            "beside the project (set AUTH0_ARCHIVE_SHARED to where they are)",
+            returncode=2,
+        )
+
+
 # Beside the example: an environment with only the required keys (all
 # defaults), and one with every optional key set another way.
 VARIANTS_TOML = """
